@@ -22,18 +22,20 @@
 
 /*
  * Limits.  A message exceeding one is malformed with the matching reason
- * and passes unchanged.  Generous for real traffic: the largest message in
- * the RFC 4475 torture set has 9 Via values and ~4 KiB.
+ * and passes unchanged.  Generous for real traffic: the RFC 4475 torture
+ * set's longreq has 34 Via values and 46 header fields; Max-Forwards 70
+ * bounds a real Via list at 71.
  */
 #define SIP_MAX_MSG_LEN		65535	/* bytes of one message (spans are u16) */
-#define SIP_MAX_LINE_LEN	8192	/* bytes of one (unfolded) header line */
+#define SIP_MAX_LINE_LEN	8192	/* bytes of one header field (folds included) or start line */
 #define SIP_MAX_HEADERS		96	/* header fields in one message */
-#define SIP_MAX_VIAS		32	/* Via values (all Via lines together) */
+#define SIP_MAX_VIAS		72	/* Via values (all Via lines together) */
 #define SIP_MAX_CONTACTS	16	/* Contact values */
 #define SIP_MAX_MEDIA		16	/* SDP m= lines (all SDP parts together) */
 #define SIP_MAX_SDP_PARTS	4	/* application/sdp parts of a multipart */
-#define SIP_MAX_EDITS		(1 + SIP_MAX_CONTACTS + 2 * SIP_MAX_MEDIA + \
-				 SIP_MAX_MEDIA + SIP_MAX_SDP_PARTS + 1)
+/* top Via host + port, Contact host + port each, c= and m= port per media, session c=, CL */
+#define SIP_MAX_EDITS		(2 + 2 * SIP_MAX_CONTACTS + 2 * SIP_MAX_MEDIA + \
+				 SIP_MAX_SDP_PARTS + 1)
 #define SIP_MAX_PINHOLES	(2 * SIP_MAX_MEDIA)
 #define SIP_MAX_REPL_LEN	48	/* "[ffff:...:ffff]:65535" fits */
 
@@ -51,7 +53,7 @@ struct sip_span {
 enum sip_reason {
 	SIP_OK = 0,
 	SIP_R_BAD_START_LINE,	/* "bad-start-line" */
-	SIP_R_BAD_HEADER,	/* "bad-header": no colon, bad name, bad folding, NUL ... */
+	SIP_R_BAD_HEADER,	/* "bad-header": no colon, bad name, bad folding, NUL, control byte, duplicated From/To */
 	SIP_R_BAD_LINE_END,	/* "bad-line-end": bare LF or CR */
 	SIP_R_BAD_VIA,		/* "bad-via" */
 	SIP_R_BAD_CONTACT,	/* "bad-contact" */
@@ -59,14 +61,17 @@ enum sip_reason {
 	SIP_R_NO_CONTENT_LENGTH, /* "no-content-length": stream transport without it */
 	SIP_R_BODY_TRUNCATED,	/* "body-truncated": Content-Length > bytes present */
 	SIP_R_BAD_CSEQ,		/* "bad-cseq" */
-	SIP_R_BAD_CALL_ID,	/* "bad-call-id": missing or empty */
+	SIP_R_BAD_CALL_ID,	/* "bad-call-id": missing, empty, duplicated or not a callid */
 	SIP_R_BAD_EXPIRES,	/* "bad-expires" */
 	SIP_R_BAD_CONTENT_TYPE,	/* "bad-content-type" */
 	SIP_R_BAD_SDP,		/* "bad-sdp" */
 	SIP_R_TOO_LONG,		/* "too-long": message or line over its limit */
 	SIP_R_TOO_MANY_HEADERS,	/* "too-many-headers" */
 	SIP_R_TOO_MANY_VALUES,	/* "too-many-values": Vias, Contacts, m= lines */
-	SIP_R_INCOMPLETE,	/* "incomplete": stream, header section not complete */
+	SIP_R_INCOMPLETE,	/* "incomplete": header section not terminated by an empty line */
+	SIP_R_MISSING_HEADER,	/* "missing-header": no Via, From, To or CSeq */
+	SIP_R_BAD_MULTIPART,	/* "bad-multipart": multipart body without valid boundary/delimiters */
+	SIP_R_KEEPALIVE,	/* "keepalive": only CRLFs (RFC 5626 keepalive), not a message; msg_len covers them */
 	SIP_R__COUNT
 };
 
@@ -150,6 +155,8 @@ struct sip_contact {
 	struct sip_hostport hp;	/* host:port of the URI */
 	u32 expires;		/* ;expires= value */
 	u8 star:1, sips:1, has_expires:1;
+	u8 nonsip:1;		/* URI scheme is not sip:/sips: (tel:, urn: ...): hp absent */
+	u8 tls:1;		/* sips: or ;transport=tls|wss in the URI: never rewritten */
 };
 
 struct sip_header {
@@ -167,8 +174,9 @@ enum sip_sdp_dir {
 
 struct sip_sdp_conn {
 	struct sip_span addr;	/* the connection-address (without /ttl) */
-	struct sip_addr ip;	/* parsed when IP4/IP6 unicast */
+	struct sip_addr ip;	/* parsed when an IP literal (family 0 for FQDN / other nettype) */
 	u8 present:1;
+	u8 multicast:1;		/* had /ttl or /n: never rewritten, no pinholes */
 };
 
 struct sip_media {
@@ -182,6 +190,7 @@ struct sip_media {
 	u8 dir;			/* enum sip_sdp_dir (media or session level) */
 	u8 part;		/* index into sip_msg.sdp[] */
 	u8 is_udp:1;		/* proto is UDP based (RTP/AVP, udp, ...) */
+	u8 is_rtp:1;		/* proto is RTP (an RTCP pinhole goes with it) */
 };
 
 struct sip_sdp {
@@ -213,16 +222,18 @@ struct sip_msg {
 	u8 has_expires:1;
 
 	struct sip_span body;
+	struct sip_span reason;	/* reason phrase (responses) */
+
+	/* set when the verdict is not SIP_OK */
+	u16 err_off;
 
 	u16 n_headers, n_vias, n_contacts, n_media, n_sdp;
+	/* arrays last: sip_parse() only initialises the entries it fills */
 	struct sip_header hdr[SIP_MAX_HEADERS];
 	struct sip_via via[SIP_MAX_VIAS];	/* in message order; [0] is top */
 	struct sip_contact contact[SIP_MAX_CONTACTS];
 	struct sip_sdp sdp[SIP_MAX_SDP_PARTS];
 	struct sip_media media[SIP_MAX_MEDIA];
-
-	/* set when the verdict is not SIP_OK */
-	u16 err_off;
 };
 
 /* sip_parse() flags */
@@ -335,9 +346,24 @@ size_t sip_apply(const u8 *buf, const struct sip_msg *msg,
 		 const struct sip_plan *plan, u8 *out, size_t out_cap);
 
 /* Address helpers shared by planner, CLI and module. */
+/* Parses a bare IPv4 or IPv6 address (no brackets); 0 on success, -1 if not one. */
 int sip_addr_parse(const char *s, size_t len, struct sip_addr *addr);
+/* RFC 5952 text (IPv4-mapped as ::ffff:a.b.c.d); returns length, 0 if cap is too small. */
 size_t sip_addr_format(const struct sip_addr *addr, bool brackets,
 		       char *out, size_t cap);
 bool sip_addr_equal(const struct sip_addr *a, const struct sip_addr *b);
+
+/*
+ * DESIGN.md section 3, invariants 1-5, checked on one planned rewrite: in/msg
+ * the original (msg from sip_parse() with flags), out/out_len the result of
+ * sip_apply() with plan (out == in, n_edits == 0 allowed), scratch any
+ * sip_msg the re-parse may use.  Returns 0, or the number (1..5) of the
+ * first invariant violated.  Used by the unit tests and fuzzers; cheap
+ * enough for a debug build of the module.
+ */
+int sip_check_invariants(const u8 *in, const struct sip_msg *msg,
+			 unsigned int flags, const struct sip_xlat *xlat,
+			 const struct sip_plan *plan, const u8 *out,
+			 size_t out_len, struct sip_msg *scratch);
 
 #endif /* SIPALG_SIP_CORE_H */

@@ -1,0 +1,482 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Lexical layer: the RFC 3261 section 25 character classes as one table
+ * built at compile time, and the small grammars every header parser shares
+ * (LWS separators, quoted strings, numbers, host, port, URIs).
+ */
+#include "sip_lex.h"
+
+#define IS_DIGIT(c)	((c) >= '0' && (c) <= '9')
+#define IS_ALPHA(c)	(((c) >= 'a' && (c) <= 'z') || ((c) >= 'A' && (c) <= 'Z'))
+#define IS_ALNUM(c)	(IS_DIGIT(c) || IS_ALPHA(c))
+#define IS_HEX(c)	(IS_DIGIT(c) || ((c) >= 'a' && (c) <= 'f') || ((c) >= 'A' && (c) <= 'F'))
+#define IS_MARK(c)	((c) == '-' || (c) == '_' || (c) == '.' || (c) == '!' || \
+			 (c) == '~' || (c) == '*' || (c) == '\'' || (c) == '(' || (c) == ')')
+#define IS_UNRES(c)	(IS_ALNUM(c) || IS_MARK(c))
+#define IS_TOKEN(c)	(IS_ALNUM(c) || (c) == '-' || (c) == '.' || (c) == '!' || \
+			 (c) == '%' || (c) == '*' || (c) == '_' || (c) == '+' || \
+			 (c) == '`' || (c) == '\'' || (c) == '~')
+#define IS_USERX(c)	((c) == '&' || (c) == '=' || (c) == '+' || (c) == '$' || \
+			 (c) == ',' || (c) == ';' || (c) == '?' || (c) == '/')
+#define IS_PASSX(c)	((c) == '&' || (c) == '=' || (c) == '+' || (c) == '$' || (c) == ',')
+#define IS_PARAMX(c)	((c) == '[' || (c) == ']' || (c) == '/' || (c) == ':' || \
+			 (c) == '&' || (c) == '+' || (c) == '$')
+#define IS_HNVX(c)	((c) == '[' || (c) == ']' || (c) == '/' || (c) == '?' || \
+			 (c) == ':' || (c) == '+' || (c) == '$')
+#define IS_RESERVED(c)	((c) == ';' || (c) == '/' || (c) == '?' || (c) == ':' || \
+			 (c) == '@' || (c) == '&' || (c) == '=' || (c) == '+' || \
+			 (c) == '$' || (c) == ',')
+#define IS_VTEXT(c)	(((c) >= 0x20 && (c) <= 0x7e && (c) != '"' && (c) != '\\') || \
+			 (c) >= 0x80 || (c) == '\t')
+
+#define CC(c) (u16)(							\
+	(IS_TOKEN(c) ? CC_TOKEN : 0) |					\
+	(IS_DIGIT(c) ? CC_DIGIT : 0) |					\
+	(IS_HEX(c) ? CC_HEX : 0) |					\
+	(IS_ALPHA(c) ? CC_ALPHA : 0) |					\
+	(IS_UNRES(c) ? CC_UNRES : 0) |					\
+	((IS_UNRES(c) || IS_USERX(c)) ? CC_USER : 0) |			\
+	((IS_UNRES(c) || IS_PASSX(c)) ? CC_PASS : 0) |			\
+	((IS_UNRES(c) || IS_PARAMX(c)) ? CC_PARAM : 0) |		\
+	((IS_UNRES(c) || IS_HNVX(c)) ? CC_HNV : 0) |			\
+	((IS_UNRES(c) || IS_RESERVED(c)) ? CC_URIC : 0) |		\
+	((IS_ALNUM(c) || (c) == '.' || (c) == '-') ? CC_HOST : 0) |	\
+	(((c) == ' ' || (c) == '\t') ? CC_WS : 0) |			\
+	(IS_VTEXT(c) ? CC_VTEXT : 0) |					\
+	(((c) > 0x20 && (c) < 0x7f) ? CC_CALLID : 0) |			\
+	(((c) != 0 && (c) != '\r' && (c) != '\n') ? CC_SDPTEXT : 0) |	\
+	((IS_ALNUM(c) || (c) == '+' || (c) == '-' || (c) == '.') ? CC_SCHEME : 0))
+
+#define CC4(c)	CC(c), CC((c) + 1), CC((c) + 2), CC((c) + 3)
+#define CC16(c)	CC4(c), CC4((c) + 4), CC4((c) + 8), CC4((c) + 12)
+#define CC64(c)	CC16(c), CC16((c) + 16), CC16((c) + 32), CC16((c) + 48)
+
+const u16 sip_cc[256] = { CC64(0), CC64(64), CC64(128), CC64(192) };
+
+bool sip_ieq(const u8 *s, const char *lit, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (lc(s[i]) != (u8)lit[i])
+			return false;
+	return true;
+}
+
+bool cur_sep(struct sip_cur *c, u8 sep)
+{
+	u32 p0 = c->p;
+
+	cur_sws(c);
+	if (!cur_eat(c, sep)) {
+		c->p = p0;
+		return false;
+	}
+	cur_sws(c);
+	return true;
+}
+
+u32 cur_run(struct sip_cur *c, u16 cls)
+{
+	u32 p0 = c->p;
+
+	while (c->p < c->end && cc_is(c->b[c->p], cls))
+		c->p++;
+	return c->p - p0;
+}
+
+bool cur_quoted(struct sip_cur *c)
+{
+	if (!cur_eat(c, '"'))
+		return false;
+	while (c->p < c->end) {
+		u8 ch = c->b[c->p];
+
+		if (ch == '"') {
+			c->p++;
+			return true;
+		}
+		if (ch == '\\') {
+			/* quoted-pair = "\" (%x00-09 / %x0B-0C / %x0E-7F) */
+			if (c->p + 1 >= c->end)
+				return false;
+			ch = c->b[c->p + 1];
+			if (ch > 0x7f || ch == '\r' || ch == '\n') {
+				c->p++;
+				return false;
+			}
+			c->p += 2;
+			continue;
+		}
+		/* qdtext: LWS (folds included) / visible / UTF8-NONASCII */
+		if (ch < 0x20 && ch != '\t' && ch != '\r' && ch != '\n')
+			return false;
+		if (ch == 0x7f)
+			return false;
+		c->p++;
+	}
+	return false;
+}
+
+bool cur_uint(struct sip_cur *c, u32 max, u32 *val)
+{
+	u32 p0 = c->p;
+	u64 v = 0;
+
+	while (c->p < c->end && IS_DIGIT(c->b[c->p])) {
+		v = v * 10 + (u32)(c->b[c->p] - '0');
+		if (v > max) {
+			c->p = p0;
+			return false;
+		}
+		c->p++;
+	}
+	if (c->p == p0)
+		return false;
+	*val = (u32)v;
+	return true;
+}
+
+bool sip_parse_ipv4(const u8 *s, u32 len, u8 out[4])
+{
+	u32 i = 0, k;
+
+	for (k = 0; k < 4; k++) {
+		u32 v = 0, nd = 0;
+
+		if (k > 0) {
+			if (i >= len || s[i] != '.')
+				return false;
+			i++;
+		}
+		while (i < len && IS_DIGIT(s[i]) && nd < 4) {
+			v = v * 10 + (u32)(s[i] - '0');
+			i++;
+			nd++;
+		}
+		/* dec-octet: 1..3 digits, no leading zero, <= 255 */
+		if (nd == 0 || nd > 3 || v > 255 || (nd > 1 && s[i - nd] == '0'))
+			return false;
+		out[k] = (u8)v;
+	}
+	return i == len;
+}
+
+static u32 hexval(u8 c)
+{
+	if (IS_DIGIT(c))
+		return (u32)(c - '0');
+	return (u32)(lc(c) - 'a' + 10);
+}
+
+bool sip_parse_ipv6(const u8 *s, u32 len, u8 out[16])
+{
+	u16 w[8];
+	int n = 0, dc = -1, i;
+	u32 p = 0, j;
+	bool tail4 = false, bug = false;
+
+	if (len >= 2 && s[0] == ':' && s[1] == ':') {
+		dc = 0;
+		p = 2;
+	} else if (len == 0 || s[0] == ':') {
+		return false;
+	}
+	while (p < len) {
+		u32 v = 0;
+
+		for (j = p; j < len && IS_HEX(s[j]); j++)
+			;
+		if (j < len && s[j] == '.') {
+			u8 v4[4];
+
+			/* the IPv4 tail takes the last two words */
+			if (n > 6 || !sip_parse_ipv4(s + p, len - p, v4))
+				return false;
+			w[n++] = (u16)(v4[0] << 8 | v4[1]);
+			w[n++] = (u16)(v4[2] << 8 | v4[3]);
+			tail4 = true;
+			p = len;
+			break;
+		}
+		if (j == p || j - p > 4 || n == 8)
+			return false;
+		for (; p < j; p++)
+			v = v << 4 | hexval(s[p]);
+		w[n++] = (u16)v;
+		if (p == len)
+			break;
+		if (s[p] != ':')
+			return false;
+		p++;
+		if (p < len && s[p] == ':') {
+			if (dc >= 0)
+				return false;
+			dc = n;
+			p++;
+			/*
+			 * RFC 3261's ABNF allows "hexseq::" ":" IPv4address;
+			 * RFC 5118 4.10 asks to tolerate it (same address as
+			 * with two colons).
+			 */
+			if (p < len && s[p] == ':') {
+				bug = true;
+				p++;
+			}
+		} else if (p == len) {
+			return false;
+		}
+	}
+	if (bug && !tail4)
+		return false;
+	if (dc < 0) {
+		if (n != 8)
+			return false;
+	} else {
+		int gap = 8 - n;
+
+		if (gap < 1)
+			return false;
+		for (i = 7; i >= dc + gap; i--)
+			w[i] = w[i - gap];
+		for (i = dc; i < dc + gap; i++)
+			w[i] = 0;
+	}
+	for (i = 0; i < 8; i++) {
+		out[2 * i] = (u8)(w[i] >> 8);
+		out[2 * i + 1] = (u8)w[i];
+	}
+	return true;
+}
+
+/*
+ * hostname = *( domainlabel "." ) toplabel [ "." ]; a label starts and
+ * ends with alphanum; the top label starts with ALPHA (so "192.168.1.2x"
+ * and "2001" are not hostnames).
+ */
+static bool is_hostname(const u8 *s, u32 len)
+{
+	u32 i = 0, lstart = 0, top = 0;
+	bool any = false;
+
+	if (len && s[len - 1] == '.')
+		len--;
+	if (len == 0)
+		return false;
+	for (i = 0; i <= len; i++) {
+		if (i == len || s[i] == '.') {
+			u32 l = i - lstart;
+
+			if (l == 0 || s[lstart] == '-' || s[i - 1] == '-')
+				return false;
+			top = lstart;
+			lstart = i + 1;
+			any = true;
+		}
+	}
+	return any && IS_ALPHA(s[top]);
+}
+
+bool cur_host(struct sip_cur *c, struct sip_hostport *hp)
+{
+	u32 p0 = c->p;
+
+	if (cur_eat(c, '[')) {
+		while (c->p < c->end && (IS_HEX(c->b[c->p]) || c->b[c->p] == ':' ||
+					 c->b[c->p] == '.'))
+			c->p++;
+		if (!sip_parse_ipv6(c->b + p0 + 1, c->p - p0 - 1, hp->addr.ip) ||
+		    !cur_eat(c, ']')) {
+			c->p = p0;
+			return false;
+		}
+		hp->addr.family = 6;
+		hp->host_kind = SIP_HOST_IPV6;
+	} else {
+		if (!cur_run(c, CC_HOST))
+			return false;
+		if (sip_parse_ipv4(c->b + p0, c->p - p0, hp->addr.ip)) {
+			hp->addr.family = 4;
+			hp->host_kind = SIP_HOST_IPV4;
+		} else if (is_hostname(c->b + p0, c->p - p0)) {
+			hp->addr.family = 0;
+			hp->host_kind = SIP_HOST_NAME;
+		} else {
+			c->p = p0;
+			return false;
+		}
+	}
+	hp->host.off = (u16)p0;
+	hp->host.len = (u16)(c->p - p0);
+	return true;
+}
+
+bool cur_port(struct sip_cur *c, struct sip_hostport *hp)
+{
+	u32 p0 = c->p, v;
+
+	if (!cur_uint(c, 65535, &v))
+		return false;
+	hp->port.off = (u16)p0;
+	hp->port.len = (u16)(c->p - p0);
+	hp->portval = (u16)v;
+	return true;
+}
+
+bool cur_gen_value(struct sip_cur *c)
+{
+	int ch = cur_peek(c);
+
+	if (ch == '"')
+		return cur_quoted(c);
+	if (ch == '[') {
+		struct sip_hostport hp;
+
+		return cur_host(c, &hp);
+	}
+	return cur_run(c, CC_TOKEN) > 0;
+}
+
+/* 1*( class / escaped ); min 0 allows an empty run. */
+static bool run_esc(struct sip_cur *c, u16 cls, u32 min)
+{
+	u32 p0 = c->p;
+
+	while (c->p < c->end) {
+		u8 ch = c->b[c->p];
+
+		if (cc_is(ch, cls)) {
+			c->p++;
+		} else if (ch == '%') {
+			if (c->p + 2 >= c->end || !IS_HEX(c->b[c->p + 1]) ||
+			    !IS_HEX(c->b[c->p + 2]))
+				return false;
+			c->p += 3;
+		} else {
+			break;
+		}
+	}
+	return c->p - p0 >= min;
+}
+
+/* The extent in which a SIP URI's userinfo "@" may be found. */
+static bool uri_stop(u8 ch, enum sip_uri_ctx ctx)
+{
+	if (ch == '>' || ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n')
+		return true;
+	if (ctx == SIP_URI_ADDR_SPEC)
+		return ch == ';' || ch == ',' || ch == '?';
+	return false;
+}
+
+static bool uri_params(struct sip_cur *c, struct sip_uri *u)
+{
+	while (cur_eat(c, ';')) {
+		u32 n0 = c->p, nlen, v0;
+
+		if (!run_esc(c, CC_PARAM, 1))
+			return false;
+		nlen = c->p - n0;
+		if (!cur_eat(c, '='))
+			continue;
+		v0 = c->p;
+		if (!run_esc(c, CC_PARAM, 1))
+			return false;
+		if (nlen == 9 && sip_ieq(c->b + n0, "transport", 9) &&
+		    c->p - v0 == 3 && (sip_ieq(c->b + v0, "tls", 3) ||
+				       sip_ieq(c->b + v0, "wss", 3)))
+			u->tls = 1;
+	}
+	if (cur_eat(c, '?')) {
+		do {
+			if (!run_esc(c, CC_HNV, 1) || !cur_eat(c, '=') ||
+			    !run_esc(c, CC_HNV, 0))
+				return false;
+		} while (cur_eat(c, '&'));
+	}
+	return true;
+}
+
+static bool sip_uri_body(struct sip_cur *c, enum sip_uri_ctx ctx, struct sip_uri *u)
+{
+	u32 q;
+
+	/* userinfo is present iff an "@" comes before the URI's end */
+	for (q = c->p; q < c->end && !uri_stop(c->b[q], ctx); q++)
+		if (c->b[q] == '@')
+			break;
+	if (q < c->end && c->b[q] == '@') {
+		if (!run_esc(c, CC_USER, 1))
+			return false;
+		if (cur_eat(c, ':') && !run_esc(c, CC_PASS, 0))
+			return false;
+		if (!cur_eat(c, '@'))
+			return false;
+	}
+	if (!cur_host(c, &u->hp))
+		return false;
+	if (cur_eat(c, ':') && !cur_port(c, &u->hp))
+		return false;
+	/* bare in a Contact, ;params belong to the header, not the URI */
+	if (ctx == SIP_URI_ADDR_SPEC)
+		return cur_peek(c) != '?';
+	return uri_params(c, u);
+}
+
+bool sip_parse_uri(struct sip_cur *c, enum sip_uri_ctx ctx, struct sip_uri *u)
+{
+	u32 s0 = c->p, slen;
+
+	memset(u, 0, sizeof(*u));
+	if (cur_eof(c) || !cc_is(c->b[c->p], CC_ALPHA))
+		return false;
+	slen = cur_run(c, CC_SCHEME);
+	if (!cur_eat(c, ':')) {
+		c->p = s0 + slen;
+		return false;
+	}
+	if (slen == 3 && sip_ieq(c->b + s0, "sip", 3)) {
+		u->is_sip = 1;
+		return sip_uri_body(c, ctx, u);
+	}
+	if (slen == 4 && sip_ieq(c->b + s0, "sips", 4)) {
+		u->is_sip = 1;
+		u->sips = 1;
+		u->tls = 1;
+		return sip_uri_body(c, ctx, u);
+	}
+	/* absoluteURI: scheme ":" 1*uric, by character set only */
+	if (ctx == SIP_URI_ADDR_SPEC) {
+		u32 p0 = c->p;
+
+		/* ; , ? end a bare URI (RFC 3261 20.10) */
+		while (c->p < c->end && !uri_stop(c->b[c->p], ctx)) {
+			u8 ch = c->b[c->p];
+
+			if (cc_is(ch, CC_URIC)) {
+				c->p++;
+			} else if (ch == '%' && c->p + 2 < c->end &&
+				   IS_HEX(c->b[c->p + 1]) && IS_HEX(c->b[c->p + 2])) {
+				c->p += 3;
+			} else {
+				break;
+			}
+		}
+		return c->p > p0;
+	}
+	return run_esc(c, CC_URIC, 1);
+}
+
+u8 sip_fmt_u32(u32 v, char *out)
+{
+	char tmp[10];
+	u8 n = 0, i;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	for (i = 0; i < n; i++)
+		out[i] = tmp[n - 1 - i];
+	return n;
+}

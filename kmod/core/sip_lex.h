@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Lexical layer of the core: character classes of RFC 3261 section 25,
+ * a cursor over one header value, LWS, tokens, quoted strings, numbers,
+ * hosts, ports and SIP URIs.  Internal to kmod/core/.
+ */
+#ifndef SIPALG_SIP_LEX_H
+#define SIPALG_SIP_LEX_H
+
+#include "sip_core.h"
+
+/* Character classes (bits of sip_cc[]). */
+#define CC_TOKEN	0x0001	/* token = alphanum / - . ! % * _ + ` ' ~ */
+#define CC_DIGIT	0x0002
+#define CC_HEX		0x0004
+#define CC_ALPHA	0x0008
+#define CC_UNRES	0x0010	/* unreserved = alphanum / mark */
+#define CC_USER		0x0020	/* user: unreserved / & = + $ , ; ? / */
+#define CC_PASS		0x0040	/* password: unreserved / & = + $ , */
+#define CC_PARAM	0x0080	/* paramchar: unreserved / [ ] / : & + $ */
+#define CC_HNV		0x0100	/* header name/value: unreserved / [ ] / ? : + $ */
+#define CC_URIC		0x0200	/* uric: reserved / unreserved */
+#define CC_HOST		0x0400	/* hostname chars: alphanum . - */
+#define CC_WS		0x0800	/* SP, HTAB */
+#define CC_VTEXT	0x1000	/* header value byte needing no attention: not CTL, CR, LF, ", \ */
+#define CC_CALLID	0x2000	/* Call-ID: any visible ASCII */
+#define CC_SDPTEXT	0x4000	/* SDP value byte needing no attention: not NUL, CR, LF */
+#define CC_SCHEME	0x8000	/* scheme: ALPHA / DIGIT / + - . */
+
+extern const u16 sip_cc[256];
+
+static inline bool cc_is(u8 c, u16 cls)
+{
+	return (sip_cc[c] & cls) != 0;
+}
+
+static inline u8 lc(u8 c)
+{
+	return (c >= 'A' && c <= 'Z') ? (u8)(c + 32) : c;
+}
+
+/* Case-insensitive compare of n bytes against a lower-case literal. */
+bool sip_ieq(const u8 *s, const char *lit, size_t n);
+
+/*
+ * A cursor over b[p .. end).  Inside a header value a CR is always part of
+ * a fold (CRLF followed by SP/HTAB): the header splitter guarantees it, so
+ * LWS skipping may treat CR and LF as white space.  On failure the parsing
+ * functions leave p at the offending byte: that becomes msg->err_off.
+ */
+struct sip_cur {
+	const u8 *b;
+	u32 p;
+	u32 end;
+};
+
+static inline bool cur_eof(const struct sip_cur *c)
+{
+	return c->p >= c->end;
+}
+
+static inline int cur_peek(const struct sip_cur *c)
+{
+	return c->p < c->end ? c->b[c->p] : -1;
+}
+
+static inline bool cur_eat(struct sip_cur *c, u8 ch)
+{
+	if (c->p < c->end && c->b[c->p] == ch) {
+		c->p++;
+		return true;
+	}
+	return false;
+}
+
+/* Skips SWS (optional LWS); returns true if anything was skipped. */
+static inline bool cur_sws(struct sip_cur *c)
+{
+	u32 p0 = c->p;
+
+	while (c->p < c->end) {
+		u8 ch = c->b[c->p];
+
+		if (ch != ' ' && ch != '\t' && ch != '\r' && ch != '\n')
+			break;
+		c->p++;
+	}
+	return c->p != p0;
+}
+
+/* SWS sep SWS (the SEMI, COMMA, EQUAL, SLASH, COLON of RFC 3261). */
+bool cur_sep(struct sip_cur *c, u8 sep);
+
+/* 1*class; returns length consumed (0 = failure, p unchanged). */
+u32 cur_run(struct sip_cur *c, u16 cls);
+
+/* quoted-string with quoted-pairs; p at the opening DQUOTE. */
+bool cur_quoted(struct sip_cur *c);
+
+/*
+ * 1*DIGIT with value <= max; *val gets it.  Leading zeros are allowed (the
+ * grammar allows them); the value, not the digit count, is bounded.
+ */
+bool cur_uint(struct sip_cur *c, u32 max, u32 *val);
+
+/*
+ * host = hostname / IPv4address / IPv6reference.  Fills hp->host,
+ * hp->host_kind and hp->addr.
+ */
+bool cur_host(struct sip_cur *c, struct sip_hostport *hp);
+
+/* port = 1*DIGIT, 0..65535: fills hp->port and hp->portval. */
+bool cur_port(struct sip_cur *c, struct sip_hostport *hp);
+
+/* gen-value = token / host / quoted-string */
+bool cur_gen_value(struct sip_cur *c);
+
+/* IPv4address, strict dotted quad without leading zeros. */
+bool sip_parse_ipv4(const u8 *s, u32 len, u8 out[4]);
+/* IPv6address (RFC 4291 text form, plus RFC 5118 4.10's "::" ":" IPv4). */
+bool sip_parse_ipv6(const u8 *s, u32 len, u8 out[16]);
+
+/* Where a URI is found; decides how its end is recognised. */
+enum sip_uri_ctx {
+	SIP_URI_BRACKETS,	/* inside <...>: ends at '>' */
+	SIP_URI_ADDR_SPEC,	/* bare in Contact: ends at ; , or LWS; no '?' */
+	SIP_URI_REQUEST,	/* Request-URI: ends at SP */
+};
+
+struct sip_uri {
+	struct sip_hostport hp;
+	u8 is_sip:1, sips:1, tls:1;
+};
+
+/*
+ * Parses a URI at c->p: SIP-URI / SIPS-URI with the full RFC 3261 grammar,
+ * any other absoluteURI by its character set.  Leaves p just after it.
+ */
+bool sip_parse_uri(struct sip_cur *c, enum sip_uri_ctx ctx, struct sip_uri *u);
+
+/* Appends the decimal digits of v to out; returns the count. */
+u8 sip_fmt_u32(u32 v, char *out);
+
+#endif /* SIPALG_SIP_LEX_H */
