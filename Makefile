@@ -1,0 +1,62 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# make              sipalg.ko (against KDIR) and the sipalgctl tool
+# make W=1          the same with the kernel's extra warnings (must stay clean)
+# make check        every test layer; the selftests run in one QEMU VM
+# make clean
+#
+# KDIR defaults to the newest /lib/modules/<ver>/build that has a matching
+# /boot/vmlinuz-<ver> (the kernel scripts/vm boots).  On a gateway:
+#   make KDIR=/lib/modules/$(uname -r)/build
+# The module's sources are listed in Kbuild (every kmod/*.c and kmod/core/*.c).
+
+KVER ?= $(shell scripts/kver)
+KDIR ?= /lib/modules/$(KVER)/build
+
+# Debian's headers ship no vmlinux, so modules get no BTF; say so once here
+# instead of letting every build print "Skipping BTF generation".
+ifeq ($(wildcard $(KDIR)/vmlinux),)
+KBUILD_NO_BTF := CONFIG_DEBUG_INFO_BTF_MODULES=
+endif
+
+# How long make check lets the selftest VM run (seconds).
+CHECK_VM_TIMEOUT ?= 1800
+CHECK_LOGS := build/check
+
+.PHONY: all module userspace check clean help
+
+all: module userspace
+
+module:
+	@test -d "$(KDIR)" || { echo "no kernel build directory '$(KDIR)'; run scripts/deps or give KDIR=" >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR) $(KBUILD_NO_BTF) modules
+
+# userspace/ is built only once it exists.
+userspace:
+ifneq ($(wildcard userspace/Makefile),)
+	$(MAKE) -C userspace
+endif
+
+# Each layer's output goes to $(CHECK_LOGS)/<layer>.log; scripts/summary
+# counts the KTAP result lines of all of them and prints the last line.
+check:
+	@scripts/deps
+	@rm -rf $(CHECK_LOGS)
+	@scripts/run-layer build -- $(MAKE) --no-print-directory all
+	@if [ -f tests/unit/Makefile ]; then \
+		scripts/run-layer unit -- $(MAKE) --no-print-directory -C tests/unit run; fi
+	@if [ -f tests/fuzz/Makefile ]; then \
+		scripts/run-layer fuzz -- $(MAKE) --no-print-directory -C tests/fuzz smoke; fi
+	@scripts/run-layer --needs build selftests -- \
+		scripts/vm --timeout $(CHECK_VM_TIMEOUT) -- tests/selftests/run_all.sh
+	@scripts/summary $(CHECK_LOGS)
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+ifneq ($(wildcard userspace/Makefile),)
+	$(MAKE) -C userspace clean
+endif
+	rm -rf build
+
+help:
+	@sed -n '3,12p' Makefile | sed 's/^# \{0,1\}//'

@@ -1,0 +1,382 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+#
+# tests/selftests/lib.sh: sourced by every selftest (bash, run as root in
+# the VM: scripts/vm -- tests/selftests/NAME.sh).
+#
+# KTAP (kselftest conventions; exit 0 pass, 1 fail, 4 skip):
+#   ktap_header N              "TAP version 13" and the plan "1..N"
+#   ktap_ok DESC / ktap_fail DESC / ktap_skip DESC REASON
+#   ktap_check DESC CMD...     ok when CMD succeeds; its output becomes
+#                              "# " diagnostics when it fails
+#   ktap_diag TEXT...          "# TEXT" (stdin when no TEXT)
+#   ktap_skip_all REASON       "1..0 # SKIP REASON", exit 4
+#   ktap_finish                exit with the kselftest status
+#
+# The standard network (DESIGN.md section 5), one namespace per host:
+#
+#   lan (phone)             rtr (router, masquerade)             wan (registrar/peer)
+#   eth0 192.168.1.2/24 --- lan0 192.168.1.1/24
+#        fd00:1::2/64            fd00:1::1/64
+#                                wan0 203.0.113.1/24 --------------- eth0 203.0.113.2/24
+#                                     2001:db8:1::1/64                    2001:db8:1::2/64
+#
+#   topo_setup / topo_cleanup  build / remove it (topo_cleanup is safe to
+#                              call twice; put it in the EXIT trap)
+#   lan|rtr|wan CMD...         run CMD in that namespace
+#
+# The module:
+#   sipalg_load [PARAM=VALUE...]   modprobe sipalg (the freshly built one)
+#   sipalg_unload                  rmmod sipalg, retrying while busy
+#   sipalg_loaded                  true when loaded
+#   rtr_ct_helper TYPE PROTO PORT...  on rtr: an nftables `ct helper` object
+#                              of TYPE ("sipalg", or "sip" for the in-tree
+#                              helper) assigned to new PROTO flows to PORT
+#   ct_helper_of NS ARGS...    the helper= of the conntrack entries that
+#                              `conntrack -L ARGS` lists in NS
+#
+# Traffic and captures:
+#   sip_options FROM_IP FROM_PORT TO_IP    a SIP OPTIONS request (CRLF)
+#   udp_send NS SRC_IP SRC_PORT DST_IP DST_PORT   send stdin as one datagram
+#   capture_start NS IFACE NAME [BPF]      dumpcap on IFACE into $SELFTEST_TMP/NAME.pcapng
+#   capture_stop                           stop every capture started
+#   capture_fields NAME DISPLAY_FILTER FIELD...   tshark -T fields on it
+#
+# Cleanup: lib.sh traps EXIT with selftest_cleanup: the test's own
+# test_cleanup function (if it defines one), captures, the namespaces,
+# sipalg unloaded, $SELFTEST_TMP (a fresh directory for the test's files)
+# removed.
+#
+# The kernel log:
+#   klog_mark TEXT             write a mark into the kernel log
+#   klog_since_mark            the kernel log after the last mark
+#   klog_bad [TEXT]            lines of TEXT (default: the whole kernel log)
+#                              that break DESIGN.md invariant 6
+
+set -u
+
+SELFTEST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
+REPO=$(cd "$SELFTEST_DIR/../.." && pwd -P)
+SIPALG_KO=$REPO/sipalg.ko
+SELFTEST_NAME=$(basename "$0")
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+
+SELFTEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/selftest.XXXXXX")
+KLOG_MARK=
+
+# Same list as scripts/vm-guest.
+KLOG_BAD_PATTERN='WARNING:|BUG|Oops|general protection|KASAN|UBSAN|refcount_t|kmemleak|lockdep|unregister_netdevice: waiting'
+
+# ---------------------------------------------------------------- KTAP
+
+KTAP_PLAN=0
+KTAP_N=0
+KTAP_PASS=0
+KTAP_FAIL=0
+KTAP_SKIP=0
+
+ktap_header() {
+	KTAP_PLAN=$1
+	echo "TAP version 13"
+	echo "1..$KTAP_PLAN"
+}
+
+ktap_diag() {
+	if [ $# -gt 0 ]; then
+		printf '# %s\n' "$*"
+	else
+		sed 's/^/# /'
+	fi
+}
+
+ktap_ok() {
+	KTAP_N=$((KTAP_N + 1))
+	KTAP_PASS=$((KTAP_PASS + 1))
+	echo "ok $KTAP_N - $*"
+}
+
+ktap_fail() {
+	KTAP_N=$((KTAP_N + 1))
+	KTAP_FAIL=$((KTAP_FAIL + 1))
+	echo "not ok $KTAP_N - $*"
+}
+
+ktap_skip() {
+	KTAP_N=$((KTAP_N + 1))
+	KTAP_SKIP=$((KTAP_SKIP + 1))
+	echo "ok $KTAP_N - $1 # SKIP $2"
+}
+
+# ktap_check DESC CMD...
+ktap_check() {
+	local desc=$1 out
+	shift
+	if out=$("$@" 2>&1); then
+		ktap_ok "$desc"
+	else
+		[ -z "$out" ] || ktap_diag <<<"$out"
+		ktap_fail "$desc"
+	fi
+}
+
+ktap_skip_all() {
+	echo "TAP version 13"
+	echo "1..0 # SKIP $*"
+	exit 4
+}
+
+ktap_finish() {
+	if [ "$KTAP_N" -ne "$KTAP_PLAN" ]; then
+		ktap_diag "planned $KTAP_PLAN tests, ran $KTAP_N"
+		KTAP_FAIL=$((KTAP_FAIL + 1))
+	fi
+	ktap_diag "$SELFTEST_NAME: pass:$KTAP_PASS fail:$KTAP_FAIL skip:$KTAP_SKIP"
+	[ "$KTAP_FAIL" -eq 0 ] || exit 1
+	[ "$KTAP_PASS" -gt 0 ] || [ "$KTAP_SKIP" -eq 0 ] || exit 4
+	exit 0
+}
+
+# Skip the whole test unless it can run: in the VM (it loads modules and
+# makes namespaces named lan, rtr, wan; SELFTEST_ALLOW_HOST=1 runs it
+# anyway), as root, with the tools and the module.
+SELFTEST_ACTIVE=0
+require() {
+	local tool
+	[ "$(hostname)" = sipalg-vm ] || [ "${SELFTEST_ALLOW_HOST:-0}" = 1 ] ||
+		ktap_skip_all "runs in the VM: scripts/vm -- tests/selftests/$SELFTEST_NAME"
+	[ "$(id -u)" -eq 0 ] || ktap_skip_all "needs root"
+	for tool in "$@"; do
+		command -v "$tool" >/dev/null || ktap_skip_all "$tool is not installed (scripts/deps)"
+	done
+	[ -f "$SIPALG_KO" ] || ktap_skip_all "sipalg.ko is not built (make)"
+	SELFTEST_ACTIVE=1
+}
+
+# ---------------------------------------------------------- kernel log
+
+# Userspace writes to /dev/kmsg are rate limited by default; marks must
+# never be dropped.
+klog_mark() {
+	[ "$(cat /proc/sys/kernel/printk_devkmsg 2>/dev/null)" = on ] ||
+		echo on >/proc/sys/kernel/printk_devkmsg
+	KLOG_MARK="selftest $SELFTEST_NAME mark $$.$RANDOM: $*"
+	echo "$KLOG_MARK" >/dev/kmsg
+}
+
+klog_since_mark() {
+	dmesg | awk -v mark="$KLOG_MARK" 'found { print } index($0, mark) { found = 1 }'
+}
+
+klog_bad() {
+	if [ $# -gt 0 ]; then
+		grep -E "$KLOG_BAD_PATTERN" <<<"$1" || true
+	else
+		dmesg | grep -E "$KLOG_BAD_PATTERN" || true
+	fi
+}
+
+# ------------------------------------------------------------- module
+
+sipalg_loaded() {
+	[ -d /sys/module/sipalg ]
+}
+
+# scripts/vm makes `modprobe sipalg` load the repository's sipalg.ko;
+# elsewhere fall back to insmod (its dependencies first).
+sipalg_load() {
+	if [ "$(modinfo -n sipalg 2>/dev/null)" != "" ] &&
+		[ "$(readlink -f "$(modinfo -n sipalg)")" = "$SIPALG_KO" ]; then
+		modprobe sipalg "$@"
+	else
+		modprobe nf_conntrack && insmod "$SIPALG_KO" "$@"
+	fi
+}
+
+# nftables frees a `ct helper` object (and its module reference) from a
+# work queue after the transaction, so rmmod may briefly see it busy.
+sipalg_unload() {
+	local i
+	sipalg_loaded || return 0
+	for i in $(seq 50); do
+		rmmod sipalg 2>/dev/null && return 0
+		sleep 0.1
+	done
+	rmmod sipalg
+}
+
+# ------------------------------------------------------------ network
+
+lan() { ip netns exec lan "$@"; }
+rtr() { ip netns exec rtr "$@"; }
+wan() { ip netns exec wan "$@"; }
+
+topo_setup() {
+	topo_cleanup
+	ip netns add lan && ip netns add rtr && ip netns add wan || return 1
+	ip link add eth0 netns lan type veth peer name lan0 netns rtr || return 1
+	ip link add eth0 netns wan type veth peer name wan0 netns rtr || return 1
+
+	local ns
+	for ns in lan rtr wan; do
+		ip -n "$ns" link set lo up
+		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_ra=0 \
+			net.ipv6.conf.default.accept_ra=0
+	done
+
+	ip -n lan addr add 192.168.1.2/24 dev eth0
+	ip -n lan addr add fd00:1::2/64 dev eth0 nodad
+	ip -n lan link set eth0 up
+	ip -n lan route add default via 192.168.1.1
+	ip -n lan -6 route add default via fd00:1::1
+
+	ip -n rtr addr add 192.168.1.1/24 dev lan0
+	ip -n rtr addr add fd00:1::1/64 dev lan0 nodad
+	ip -n rtr addr add 203.0.113.1/24 dev wan0
+	ip -n rtr addr add 2001:db8:1::1/64 dev wan0 nodad
+	ip -n rtr link set lan0 up
+	ip -n rtr link set wan0 up
+	rtr sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 || return 1
+
+	ip -n wan addr add 203.0.113.2/24 dev eth0
+	ip -n wan addr add 2001:db8:1::2/64 dev eth0 nodad
+	ip -n wan link set eth0 up
+
+	rtr nft -f - <<-'EOF' || return 1
+		table inet nat {
+			chain postrouting {
+				type nat hook postrouting priority srcnat; policy accept;
+				oifname "wan0" masquerade
+			}
+		}
+	EOF
+}
+
+topo_cleanup() {
+	capture_stop
+	local ns
+	for ns in lan rtr wan; do
+		# nft tables first: their `ct helper` objects hold the module.
+		ip netns exec "$ns" nft flush ruleset 2>/dev/null
+		ip netns del "$ns" 2>/dev/null
+	done
+	return 0
+}
+
+# rtr_ct_helper TYPE PROTO PORT...
+# The object is named TYPE-PROTO, in table inet helpers.
+rtr_ct_helper() {
+	local type=$1 proto=$2 ports
+	shift 2
+	ports=$(echo "$*" | tr ' ' ',')
+	rtr nft -f - <<-EOF
+		table inet helpers {
+			ct helper $type-$proto {
+				type "$type" protocol $proto
+				l3proto inet
+			}
+			chain prerouting {
+				type filter hook prerouting priority filter; policy accept;
+				$proto dport { $ports } ct helper set "$type-$proto"
+			}
+		}
+	EOF
+}
+
+# ct_helper_of NS CONNTRACK_LIST_ARGS...
+ct_helper_of() {
+	local ns=$1
+	shift
+	ip netns exec "$ns" conntrack -L "$@" 2>/dev/null |
+		grep -o 'helper=[^ ]*' | sed 's/^helper=//'
+}
+
+# ------------------------------------------------------------ traffic
+
+# sip_options FROM_IP FROM_PORT TO_IP: a complete OPTIONS request.
+sip_options() {
+	local from=$1 port=$2 to=$3 host
+	host=$from
+	case $from in *:*) host="[$from]" ;; esac
+	case $to in *:*) to="[$to]" ;; esac
+	printf '%s\r\n' \
+		"OPTIONS sip:$to SIP/2.0" \
+		"Via: SIP/2.0/UDP $host:$port;branch=z9hG4bK-$$-$RANDOM;rport" \
+		"Max-Forwards: 70" \
+		"From: <sip:phone@$host>;tag=$RANDOM" \
+		"To: <sip:$to>" \
+		"Call-ID: $$-$RANDOM@$host" \
+		"CSeq: 1 OPTIONS" \
+		"Contact: <sip:phone@$host:$port>" \
+		"Content-Length: 0" \
+		""
+}
+
+# udp_send NS SRC_IP SRC_PORT DST_IP DST_PORT < payload
+udp_send() {
+	local ns=$1 sip=$2 sport=$3 dip=$4 dport=$5 v=4
+	case $dip in *:*) v=6 sip="[$sip]" dip="[$dip]" ;; esac
+	ip netns exec "$ns" socat -u - "UDP$v-SENDTO:$dip:$dport,bind=$sip:$sport"
+}
+
+CAPTURE_PIDS=()
+
+# capture_start NS IFACE NAME [BPF]: returns once dumpcap is capturing.
+capture_start() {
+	local ns=$1 ifc=$2 name=$3 bpf=${4:-} i
+	local file=$SELFTEST_TMP/$name.pcapng err=$SELFTEST_TMP/$name.dumpcap
+	rm -f "$file" "$err"
+	ip netns exec "$ns" dumpcap -q -i "$ifc" ${bpf:+-f "$bpf"} -w "$file" 2>"$err" &
+	CAPTURE_PIDS+=($!)
+	for i in $(seq 100); do
+		grep -q '^Capturing on' "$err" 2>/dev/null && return 0
+		kill -0 "${CAPTURE_PIDS[-1]}" 2>/dev/null || break
+		sleep 0.1
+	done
+	cat "$err" >&2
+	return 1
+}
+
+capture_stop() {
+	local pid
+	for pid in "${CAPTURE_PIDS[@]+"${CAPTURE_PIDS[@]}"}"; do
+		kill -INT "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	CAPTURE_PIDS=()
+}
+
+# capture_fields NAME DISPLAY_FILTER FIELD...: one line per packet.
+capture_fields() {
+	local name=$1 filter=$2 f args=()
+	shift 2
+	for f in "$@"; do
+		args+=(-e "$f")
+	done
+	tshark -r "$SELFTEST_TMP/$name.pcapng" -Y "$filter" -T fields "${args[@]}" 2>/dev/null
+}
+
+# ------------------------------------------------------------ cleanup
+
+selftest_cleanup() {
+	if [ "$SELFTEST_ACTIVE" = 1 ]; then
+		if declare -F test_cleanup >/dev/null; then
+			test_cleanup
+		fi
+		topo_cleanup
+		sipalg_unload 2>/dev/null
+	fi
+	rm -rf "$SELFTEST_TMP"
+}
+trap selftest_cleanup EXIT
+
+# wait_for TENTHS CMD...: retry CMD every 0.1 s for up to TENTHS tenths
+# of a second (packets may still be in a softirq when the sender returns).
+wait_for() {
+	local n=$1 i
+	shift
+	for i in $(seq "$n"); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	"$@"
+}

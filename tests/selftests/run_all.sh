@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Runs every selftest (each executable tests/selftests/*.sh but this one),
+# one after the other, and prints their KTAP as it comes.  What a test
+# cannot say itself is added as a result line of its own: a test that
+# failed without a "not ok" (crashed, timed out), a test that skipped as a
+# whole.  Last, the kernel log must be clean (DESIGN.md invariant 6).
+# Exit status 1 if any test failed.
+#
+# SELFTEST_TIMEOUT: seconds one test may take (default 300).
+set -u
+cd "$(dirname "$0")" || exit 1
+
+pattern='WARNING:|BUG|Oops|general protection|KASAN|UBSAN|refcount_t|kmemleak|lockdep|unregister_netdevice: waiting'
+status=0
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+
+for t in *.sh; do
+	[ "$t" != run_all.sh ] && [ -x "$t" ] || continue
+	echo "# selftest: $t"
+	start=$SECONDS
+	timeout -k 5 "${SELFTEST_TIMEOUT:-300}" "./$t" 2>&1 | tee "$out"
+	rc=${PIPESTATUS[0]}
+	echo "# selftest: $t: exit status $rc, $((SECONDS - start)) s"
+	case $rc in
+	0) ;;
+	4)
+		if ! grep -qE '^(not )?ok([ \t]|$)' "$out"; then
+			reason=$(sed -n 's/^1\.\.0 # SKIP //p' "$out")
+			echo "ok 1 - $t # SKIP ${reason:-skipped}"
+		fi
+		;;
+	*)
+		status=1
+		grep -q '^not ok' "$out" ||
+			echo "not ok 1 - $t exited with status $rc"
+		;;
+	esac
+done
+
+bad=$(dmesg | grep -E "$pattern")
+if [ -z "$bad" ]; then
+	echo "ok 1 - kernel log clean after all selftests"
+else
+	sed 's/^/# /' <<<"$bad"
+	echo "not ok 1 - kernel log clean after all selftests"
+	status=1
+fi
+exit $status
