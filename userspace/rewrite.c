@@ -13,7 +13,7 @@ struct outbuf {
 
 static void put(struct outbuf *o, const void *d, size_t n)
 {
-	if (o->oom)
+	if (o->oom || !n)
 		return;
 	if (o->len + n > o->cap) {
 		size_t cap = (o->cap + n) * 2;
@@ -87,7 +87,9 @@ unsigned char *rw_buffer(const unsigned char *in, size_t len, bool tcp,
 	size_t pos = 0;
 
 	memset(res, 0, sizeof(*res));
-	put(&o, "", 0);
+	o.cap = len + 4096;
+	o.p = malloc(o.cap);
+	o.oom = !o.p;
 	while (pos < len) {
 		enum sip_reason r = sip_parse(in + pos, len - pos, flags, &msg);
 
@@ -118,7 +120,7 @@ unsigned char *rw_buffer(const unsigned char *in, size_t len, bool tcp,
 	if (len == 0 && res->reason == SIP_OK)
 		res->reason = SIP_R_INCOMPLETE;
 	*out_len = o.len;
-	return o.p ? o.p : calloc(1, 1);
+	return o.p;
 }
 
 int rw_parse_endpoint(const char *s, struct sip_endpoint *ep)

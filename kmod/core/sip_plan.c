@@ -167,7 +167,9 @@ static void plan_sdp(struct planner *pl)
 			if (m->part != s)
 				continue;
 			edit_conn(pl, &m->conn);
-			if (!m->portval || !conn_is(effective_conn(msg, m), &pl->x->internal.addr))
+			/* the map holds the ports of media pinholes: UDP media only */
+			if (!m->portval || !m->is_udp ||
+			    !conn_is(effective_conn(msg, m), &pl->x->internal.addr))
 				continue;
 			np = map_port(pl->x, m->portval);
 			if (np)
