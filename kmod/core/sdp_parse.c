@@ -136,7 +136,10 @@ static bool sdp_attr(const u8 *b, u32 off, u32 end, struct sdp_state *st, u32 me
 	u32 nl = 0, v;
 	u8 dir = 0xff;
 
-	while (off + nl < end && b[off + nl] != ':')
+	/* only candidate, rtcp and the directions matter (c, r, s, i) */
+	if (b[off] != 'c' && b[off] != 'r' && b[off] != 's' && b[off] != 'i')
+		return true;
+	while (off + nl < end && nl < 10 && b[off + nl] != ':')
 		nl++;
 	if (nl == 9 && !memcmp(b + off, "candidate", 9)) {
 		st->sdp->has_ice = 1;
@@ -190,6 +193,19 @@ static enum sip_reason sdp_part(struct sip_pstate *ps, u32 off, u32 end)
 		u32 ls = p, le, next, v0;
 		struct sip_sdp_conn *conn;
 
+		/* 8 bytes at a time to the line end (or a NUL) */
+		while (p + 8 <= end) {
+			u64 w = swar_load(b + p);
+
+			u64 m = swar_eq(w, '\n') | swar_eq(w, '\r') | swar_zero(w);
+
+			if (m) {
+				if (swar_first(m) >= 0)
+					p += (u32)swar_first(m);
+				break;
+			}
+			p += 8;
+		}
 		while (p < end && cc_is(b[p], CC_SDPTEXT))
 			p++;
 		le = p;

@@ -29,7 +29,7 @@
 #define IS_VTEXT(c)	(((c) >= 0x20 && (c) <= 0x7e && (c) != '"' && (c) != '\\') || \
 			 (c) >= 0x80 || (c) == '\t')
 
-#define CC(c) (u16)(							\
+#define CC(c) (u32)(							\
 	(IS_TOKEN(c) ? CC_TOKEN : 0) |					\
 	(IS_DIGIT(c) ? CC_DIGIT : 0) |					\
 	(IS_HEX(c) ? CC_HEX : 0) |					\
@@ -45,25 +45,16 @@
 	(IS_VTEXT(c) ? CC_VTEXT : 0) |					\
 	(((c) > 0x20 && (c) < 0x7f) ? CC_CALLID : 0) |			\
 	(((c) != 0 && (c) != '\r' && (c) != '\n') ? CC_SDPTEXT : 0) |	\
-	((IS_ALNUM(c) || (c) == '+' || (c) == '-' || (c) == '.') ? CC_SCHEME : 0))
+	((IS_ALNUM(c) || (c) == '+' || (c) == '-' || (c) == '.') ? CC_SCHEME : 0) | \
+	(((c) == '\r' || (c) == '\n') ? CC_CRLF : 0))
 
 #define CC4(c)	CC(c), CC((c) + 1), CC((c) + 2), CC((c) + 3)
 #define CC16(c)	CC4(c), CC4((c) + 4), CC4((c) + 8), CC4((c) + 12)
 #define CC64(c)	CC16(c), CC16((c) + 16), CC16((c) + 32), CC16((c) + 48)
 
-const u16 sip_cc[256] = { CC64(0), CC64(64), CC64(128), CC64(192) };
+const u32 sip_cc[256] = { CC64(0), CC64(64), CC64(128), CC64(192) };
 
-bool sip_ieq(const u8 *s, const char *lit, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (lc(s[i]) != (u8)lit[i])
-			return false;
-	return true;
-}
-
-bool cur_sep(struct sip_cur *c, u8 sep)
+bool cur_sep_slow(struct sip_cur *c, u8 sep)
 {
 	u32 p0 = c->p;
 
@@ -74,15 +65,6 @@ bool cur_sep(struct sip_cur *c, u8 sep)
 	}
 	cur_sws(c);
 	return true;
-}
-
-u32 cur_run(struct sip_cur *c, u16 cls)
-{
-	u32 p0 = c->p;
-
-	while (c->p < c->end && cc_is(c->b[c->p], cls))
-		c->p++;
-	return c->p - p0;
 }
 
 bool cur_quoted(struct sip_cur *c)
@@ -120,19 +102,19 @@ bool cur_quoted(struct sip_cur *c)
 
 bool cur_uint(struct sip_cur *c, u32 max, u32 *val)
 {
-	u32 p0 = c->p;
+	const u8 *b = c->b;
+	u32 p = c->p, end = c->end, p0 = p;
 	u64 v = 0;
 
-	while (c->p < c->end && IS_DIGIT(c->b[c->p])) {
-		v = v * 10 + (u32)(c->b[c->p] - '0');
-		if (v > max) {
-			c->p = p0;
-			return false;
-		}
-		c->p++;
+	while (p < end && IS_DIGIT(b[p])) {
+		v = v * 10 + (u32)(b[p] - '0');
+		if (v > max)
+			return false;	/* p unchanged: the number is the error */
+		p++;
 	}
-	if (c->p == p0)
+	if (p == p0)
 		return false;
+	c->p = p;
 	*val = (u32)v;
 	return true;
 }
@@ -141,21 +123,22 @@ bool sip_parse_ipv4(const u8 *s, u32 len, u8 out[4])
 {
 	u32 i = 0, k;
 
+	/* shortest "0.0.0.0", longest "255.255.255.255" */
+	if (len < 7 || len > 15)
+		return false;
 	for (k = 0; k < 4; k++) {
-		u32 v = 0, nd = 0;
+		u32 v, start;
 
-		if (k > 0) {
-			if (i >= len || s[i] != '.')
-				return false;
-			i++;
-		}
-		while (i < len && IS_DIGIT(s[i]) && nd < 4) {
-			v = v * 10 + (u32)(s[i] - '0');
-			i++;
-			nd++;
-		}
+		if (k && s[i++] != '.')
+			return false;
+		start = i;
+		v = 0;
+		while (i < len && i - start < 4 && IS_DIGIT(s[i]))
+			v = v * 10 + (u32)(s[i++] - '0');
 		/* dec-octet: 1..3 digits, no leading zero, <= 255 */
-		if (nd == 0 || nd > 3 || v > 255 || (nd > 1 && s[i - nd] == '0'))
+		if (i == start || i - start > 3 || v > 255 || (s[start] == '0' && i - start > 1))
+			return false;
+		if (k < 3 && i >= len)
 			return false;
 		out[k] = (u8)v;
 	}
@@ -338,25 +321,24 @@ bool cur_gen_value(struct sip_cur *c)
 }
 
 /* 1*( class / escaped ); min 0 allows an empty run. */
-static bool run_esc(struct sip_cur *c, u16 cls, u32 min)
+static bool run_esc(struct sip_cur *c, u32 cls, u32 min)
 {
-	u32 p0 = c->p;
+	const u8 *b = c->b;
+	u32 p = c->p, end = c->end, p0 = p;
 
-	while (c->p < c->end) {
-		u8 ch = c->b[c->p];
-
-		if (cc_is(ch, cls)) {
-			c->p++;
-		} else if (ch == '%') {
-			if (c->p + 2 >= c->end || !IS_HEX(c->b[c->p + 1]) ||
-			    !IS_HEX(c->b[c->p + 2]))
-				return false;
-			c->p += 3;
-		} else {
+	for (;;) {
+		while (p < end && cc_is(b[p], cls))
+			p++;
+		if (p >= end || b[p] != '%')
 			break;
+		if (p + 2 >= end || !IS_HEX(b[p + 1]) || !IS_HEX(b[p + 2])) {
+			c->p = p;
+			return false;
 		}
+		p += 3;
 	}
-	return c->p - p0 >= min;
+	c->p = p;
+	return p - p0 >= min;
 }
 
 /* The extent in which a SIP URI's userinfo "@" may be found. */
@@ -402,9 +384,13 @@ static bool sip_uri_body(struct sip_cur *c, enum sip_uri_ctx ctx, struct sip_uri
 	u32 q;
 
 	/* userinfo is present iff an "@" comes before the URI's end */
-	for (q = c->p; q < c->end && !uri_stop(c->b[q], ctx); q++)
-		if (c->b[q] == '@')
-			break;
+	{
+		const u8 *b = c->b;
+		u32 end = c->end;
+
+		for (q = c->p; q < end && b[q] != '@' && !uri_stop(b[q], ctx); q++)
+			;
+	}
 	if (q < c->end && c->b[q] == '@') {
 		if (!run_esc(c, CC_USER, 1))
 			return false;

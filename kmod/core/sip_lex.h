@@ -26,10 +26,11 @@
 #define CC_CALLID	0x2000	/* Call-ID: any visible ASCII */
 #define CC_SDPTEXT	0x4000	/* SDP value byte needing no attention: not NUL, CR, LF */
 #define CC_SCHEME	0x8000	/* scheme: ALPHA / DIGIT / + - . */
+#define CC_CRLF		0x10000	/* CR, LF */
 
-extern const u16 sip_cc[256];
+extern const u32 sip_cc[256];
 
-static inline bool cc_is(u8 c, u16 cls)
+static inline bool cc_is(u8 c, u32 cls)
 {
 	return (sip_cc[c] & cls) != 0;
 }
@@ -39,8 +40,67 @@ static inline u8 lc(u8 c)
 	return (c >= 'A' && c <= 'Z') ? (u8)(c + 32) : c;
 }
 
+/*
+ * Word-at-a-time scanning (SWAR): eight bytes tested with a few integer
+ * operations.  Each test is exact as a yes/no answer whatever the byte
+ * order, so the first interesting byte is then found byte by byte.
+ * Portable C: no SIMD, usable in the kernel without saving FPU state.
+ */
+#define SWAR_ONES	0x0101010101010101ULL
+#define SWAR_HIGHS	0x8080808080808080ULL
+
+static inline u64 swar_load(const u8 *p)
+{
+	u64 w;
+
+	memcpy(&w, p, sizeof(w));
+	return w;
+}
+
+/* non-zero iff some byte of w is zero */
+static inline u64 swar_zero(u64 w)
+{
+	return (w - SWAR_ONES) & ~w & SWAR_HIGHS;
+}
+
+/* non-zero iff some byte of w equals c */
+static inline u64 swar_eq(u64 w, u8 c)
+{
+	return swar_zero(w ^ (SWAR_ONES * c));
+}
+
+/* non-zero iff some byte of w is below n (n <= 128) */
+static inline u64 swar_below(u64 w, u8 n)
+{
+	return (w - SWAR_ONES * n) & ~w & SWAR_HIGHS;
+}
+
+/*
+ * Offset (0..7) of the first byte flagged in a non-zero swar_* mask.  The
+ * lowest-addressed flag is always exact (a borrow only runs towards higher
+ * bytes), so on little-endian machines a count of trailing zeros finds it;
+ * elsewhere -1 asks the caller to look byte by byte.
+ */
+static inline int swar_first(u64 mask)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return __builtin_ctzll(mask) >> 3;
+#else
+	(void)mask;
+	return -1;
+#endif
+}
+
 /* Case-insensitive compare of n bytes against a lower-case literal. */
-bool sip_ieq(const u8 *s, const char *lit, size_t n);
+static inline bool sip_ieq(const u8 *s, const char *lit, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (lc(s[i]) != (u8)lit[i])
+			return false;
+	return true;
+}
 
 /*
  * A cursor over b[p .. end).  Inside a header value a CR is always part of
@@ -73,26 +133,51 @@ static inline bool cur_eat(struct sip_cur *c, u8 ch)
 	return false;
 }
 
+/*
+ * The hot loops below work on local copies of the cursor: with
+ * -fno-strict-aliasing (the kernel's) every byte store/load could alias it
+ * and force reloads.
+ */
+
 /* Skips SWS (optional LWS); returns true if anything was skipped. */
 static inline bool cur_sws(struct sip_cur *c)
 {
-	u32 p0 = c->p;
+	const u8 *b = c->b;
+	u32 p = c->p, end = c->end, p0 = p;
 
-	while (c->p < c->end) {
-		u8 ch = c->b[c->p];
-
-		if (ch != ' ' && ch != '\t' && ch != '\r' && ch != '\n')
-			break;
-		c->p++;
-	}
-	return c->p != p0;
+	while (p < end && (b[p] == ' ' || b[p] == '\t' || b[p] == '\r' || b[p] == '\n'))
+		p++;
+	c->p = p;
+	return p != p0;
 }
 
-/* SWS sep SWS (the SEMI, COMMA, EQUAL, SLASH, COLON of RFC 3261). */
-bool cur_sep(struct sip_cur *c, u8 sep);
-
 /* 1*class; returns length consumed (0 = failure, p unchanged). */
-u32 cur_run(struct sip_cur *c, u16 cls);
+static inline u32 cur_run(struct sip_cur *c, u32 cls)
+{
+	const u8 *b = c->b;
+	u32 p = c->p, end = c->end, p0 = p;
+
+	while (p < end && cc_is(b[p], cls))
+		p++;
+	c->p = p;
+	return p - p0;
+}
+
+
+bool cur_sep_slow(struct sip_cur *c, u8 sep);
+
+/* SWS sep SWS (the SEMI, COMMA, EQUAL, SLASH, COLON of RFC 3261). */
+static inline bool cur_sep(struct sip_cur *c, u8 sep)
+{
+	/* the common case: the separator right here, no white space around */
+	if (c->p < c->end && c->b[c->p] == sep) {
+		c->p++;
+		if (c->p < c->end && cc_is(c->b[c->p], CC_WS | CC_CRLF))
+			cur_sws(c);
+		return true;
+	}
+	return cur_sep_slow(c, sep);
+}
 
 /* quoted-string with quoted-pairs; p at the opening DQUOTE. */
 bool cur_quoted(struct sip_cur *c);

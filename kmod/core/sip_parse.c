@@ -88,11 +88,18 @@ enum sip_method sip_method_id(const u8 *s, u32 len)
 	return SIP_M_OTHER;
 }
 
-/* Header names the core interprets, long and compact forms. */
+/*
+ * Header names the core interprets, long and compact forms.  Dispatch on
+ * length and first letter so an uninterpreted name costs one comparison
+ * at most.
+ */
 static enum sip_hdr_id header_id(const u8 *s, u32 len)
 {
-	if (len == 1) {
-		switch (lc(s[0])) {
+	u8 c0 = lc(s[0]);
+
+	switch (len) {
+	case 1:
+		switch (c0) {
 		case 'v': return SIP_HDR_VIA;
 		case 'm': return SIP_HDR_CONTACT;
 		case 'l': return SIP_HDR_CONTENT_LENGTH;
@@ -101,37 +108,37 @@ static enum sip_hdr_id header_id(const u8 *s, u32 len)
 		case 'f': return SIP_HDR_FROM;
 		case 't': return SIP_HDR_TO;
 		}
-		return SIP_HDR_OTHER;
-	}
-	switch (len) {
+		break;
 	case 2:
-		if (sip_ieq(s, "to", 2))
+		if (c0 == 't' && sip_ieq(s, "to", 2))
 			return SIP_HDR_TO;
 		break;
 	case 3:
-		if (sip_ieq(s, "via", 3))
+		if (c0 == 'v' && sip_ieq(s, "via", 3))
 			return SIP_HDR_VIA;
 		break;
 	case 4:
-		if (sip_ieq(s, "cseq", 4))
+		if (c0 == 'c' && sip_ieq(s, "cseq", 4))
 			return SIP_HDR_CSEQ;
-		if (sip_ieq(s, "from", 4))
+		if (c0 == 'f' && sip_ieq(s, "from", 4))
 			return SIP_HDR_FROM;
 		break;
 	case 7:
-		if (sip_ieq(s, "contact", 7))
-			return SIP_HDR_CONTACT;
-		if (sip_ieq(s, "call-id", 7))
-			return SIP_HDR_CALL_ID;
-		if (sip_ieq(s, "expires", 7))
+		if (c0 == 'c') {
+			if (sip_ieq(s, "contact", 7))
+				return SIP_HDR_CONTACT;
+			if (sip_ieq(s, "call-id", 7))
+				return SIP_HDR_CALL_ID;
+		} else if (c0 == 'e' && sip_ieq(s, "expires", 7)) {
 			return SIP_HDR_EXPIRES;
+		}
 		break;
 	case 12:
-		if (sip_ieq(s, "content-type", 12))
+		if (c0 == 'c' && sip_ieq(s, "content-type", 12))
 			return SIP_HDR_CONTENT_TYPE;
 		break;
 	case 14:
-		if (sip_ieq(s, "content-length", 14))
+		if (c0 == 'c' && sip_ieq(s, "content-length", 14))
 			return SIP_HDR_CONTENT_LENGTH;
 		break;
 	}
@@ -147,7 +154,17 @@ static enum sip_reason line_end(struct sip_pstate *ps, u32 p, u32 lim, u32 *eol)
 	u32 max = p + SIP_MAX_LINE_LEN < lim ? p + SIP_MAX_LINE_LEN : lim;
 	u32 e;
 
-	for (e = p; e < max && b[e] != '\r' && b[e] != '\n'; e++)
+	for (e = p; e + 8 <= max; e += 8) {
+		u64 w = swar_load(b + e);
+		u64 m = swar_eq(w, '\r') | swar_eq(w, '\n');
+
+		if (m) {
+			if (swar_first(m) >= 0)
+				e += (u32)swar_first(m);
+			break;
+		}
+	}
+	for (; e < max && b[e] != '\r' && b[e] != '\n'; e++)
 		;
 	if (e == max)
 		return fail(ps, max < lim ? SIP_R_TOO_LONG : SIP_R_INCOMPLETE, e);
@@ -243,6 +260,20 @@ static enum sip_reason scan_value(struct sip_pstate *ps, u32 p, u32 lim, u32 *ve
 	for (;;) {
 		u8 ch;
 
+		/* 8 plain bytes at a time: no control byte, DEL, DQUOTE or backslash */
+		while (p + 8 <= lim) {
+			u64 w = swar_load(b + p);
+
+			u64 m = swar_below(w, 0x20) | swar_eq(w, 0x7f) | swar_eq(w, '"') |
+				swar_eq(w, '\\');
+
+			if (m) {
+				if (swar_first(m) >= 0)
+					p += (u32)swar_first(m);
+				break;
+			}
+			p += 8;
+		}
 		while (p < lim && cc_is(b[p], CC_VTEXT))
 			p++;
 		if (p >= lim)

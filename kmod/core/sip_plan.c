@@ -16,6 +16,11 @@ struct planner {
 	const struct sip_endpoint *to;		/* what replaces it */
 	struct sip_plan *plan;
 	bool overflow;
+	/* formatted once per message: "to" as in Via/Contact, external as in c= */
+	char to_host[SIP_MAX_REPL_LEN];
+	char to_port[8];
+	char ext_bare[SIP_MAX_REPL_LEN];
+	u8 to_host_len, to_port_len, ext_bare_len;
 };
 
 static void add_edit(struct planner *pl, u32 off, u32 len, u8 kind,
@@ -59,20 +64,27 @@ static void edit_hostport(struct planner *pl, const struct sip_hostport *hp, u8 
 	char repl[SIP_MAX_REPL_LEN];
 	size_t n;
 
-	n = sip_addr_format(&pl->to->addr, true, repl, sizeof(repl) - 6);
-	if (!n)
-		return;
-	if (hp->port.len) {
-		char port[8];
-		size_t pn = sip_fmt_u32(pl->to->port, port);
+	/* formatted on first use: most messages need no edit at all */
+	if (!pl->to_host_len) {
+		/* room for ":65535" after the host */
+		pl->to_host_len = (u8)sip_addr_format(&pl->to->addr, true, pl->to_host,
+						      sizeof(pl->to_host) - 6);
+		pl->to_port_len = sip_fmt_u32(pl->to->port, pl->to_port);
+		if (!pl->to_host_len)
+			return;
+	}
+	n = pl->to_host_len;
 
-		add_edit(pl, hp->host.off, hp->host.len, kind, repl, n);
-		add_edit(pl, hp->port.off, hp->port.len, kind, port, pn);
+	if (hp->port.len) {
+		add_edit(pl, hp->host.off, hp->host.len, kind, pl->to_host, n);
+		add_edit(pl, hp->port.off, hp->port.len, kind, pl->to_port, pl->to_port_len);
 		return;
 	}
+	memcpy(repl, pl->to_host, n);
 	if (pl->to->port != SIP_DEFAULT_PORT) {
 		repl[n++] = ':';
-		n += sip_fmt_u32(pl->to->port, repl + n);
+		memcpy(repl + n, pl->to_port, pl->to_port_len);
+		n += pl->to_port_len;
 	}
 	add_edit(pl, hp->host.off, hp->host.len, kind, repl, n);
 }
@@ -123,14 +135,14 @@ static bool conn_is(const struct sip_sdp_conn *c, const struct sip_addr *a)
 
 static void edit_conn(struct planner *pl, const struct sip_sdp_conn *c)
 {
-	char repl[SIP_MAX_REPL_LEN];
-	size_t n;
-
 	if (!conn_is(c, &pl->x->internal.addr))
 		return;
-	n = sip_addr_format(&pl->x->external.addr, false, repl, sizeof(repl));
-	if (n)
-		add_edit(pl, c->addr.off, c->addr.len, SIP_EDIT_SDP_CONN, repl, n);
+	if (!pl->ext_bare_len)
+		pl->ext_bare_len = (u8)sip_addr_format(&pl->x->external.addr, false,
+						       pl->ext_bare, sizeof(pl->ext_bare));
+	if (pl->ext_bare_len)
+		add_edit(pl, c->addr.off, c->addr.len, SIP_EDIT_SDP_CONN,
+			 pl->ext_bare, pl->ext_bare_len);
 }
 
 static u16 map_port(const struct sip_xlat *x, u16 port)
@@ -292,6 +304,8 @@ void sip_plan(const u8 *buf, const struct sip_msg *msg,
 		pl.from = &xlat->external;
 		pl.to = &xlat->internal;
 	}
+	pl.to_host_len = 0;
+	pl.ext_bare_len = 0;
 	plan_via(&pl);
 	plan_contacts(&pl);
 	if (xlat->side == SIP_SENDER_NATED)
