@@ -46,7 +46,10 @@
 	(((c) > 0x20 && (c) < 0x7f) ? CC_CALLID : 0) |			\
 	(((c) != 0 && (c) != '\r' && (c) != '\n') ? CC_SDPTEXT : 0) |	\
 	((IS_ALNUM(c) || (c) == '+' || (c) == '-' || (c) == '.') ? CC_SCHEME : 0) | \
-	(((c) == '\r' || (c) == '\n') ? CC_CRLF : 0))
+	(((c) == '\r' || (c) == '\n') ? CC_CRLF : 0) |			\
+	(((c) == '>' || (c) == ' ' || (c) == '\t' || (c) == '\r' || (c) == '\n') ? \
+	 CC_URISTOP : 0) |							\
+	(((c) == ';' || (c) == ',' || (c) == '?') ? CC_BARESTOP : 0))
 
 #define CC4(c)	CC(c), CC((c) + 1), CC((c) + 2), CC((c) + 3)
 #define CC16(c)	CC4(c), CC4((c) + 4), CC4((c) + 8), CC4((c) + 12)
@@ -119,30 +122,37 @@ bool cur_uint(struct sip_cur *c, u32 max, u32 *val)
 	return true;
 }
 
+/* One dec-octet at s[*i]: 1..3 digits, no leading zero, <= 255. */
+static bool dec_octet(const u8 *s, u32 len, u32 *i, u8 *out)
+{
+	u32 p = *i, v;
+
+	if (p >= len || !IS_DIGIT(s[p]))
+		return false;
+	v = (u32)(s[p++] - '0');
+	if (v && p < len && IS_DIGIT(s[p])) {
+		v = v * 10 + (u32)(s[p++] - '0');
+		if (p < len && IS_DIGIT(s[p]))
+			v = v * 10 + (u32)(s[p++] - '0');
+	}
+	if (v > 255 || (p < len && IS_DIGIT(s[p])))
+		return false;
+	*out = (u8)v;
+	*i = p;
+	return true;
+}
+
 bool sip_parse_ipv4(const u8 *s, u32 len, u8 out[4])
 {
-	u32 i = 0, k;
+	u32 i = 0;
 
 	/* shortest "0.0.0.0", longest "255.255.255.255" */
-	if (len < 7 || len > 15)
+	if (len < 7 || len > 15 || !IS_DIGIT(s[0]))
 		return false;
-	for (k = 0; k < 4; k++) {
-		u32 v, start;
-
-		if (k && s[i++] != '.')
-			return false;
-		start = i;
-		v = 0;
-		while (i < len && i - start < 4 && IS_DIGIT(s[i]))
-			v = v * 10 + (u32)(s[i++] - '0');
-		/* dec-octet: 1..3 digits, no leading zero, <= 255 */
-		if (i == start || i - start > 3 || v > 255 || (s[start] == '0' && i - start > 1))
-			return false;
-		if (k < 3 && i >= len)
-			return false;
-		out[k] = (u8)v;
-	}
-	return i == len;
+	return dec_octet(s, len, &i, &out[0]) && i < len && s[i++] == '.' &&
+	       dec_octet(s, len, &i, &out[1]) && i < len && s[i++] == '.' &&
+	       dec_octet(s, len, &i, &out[2]) && i < len && s[i++] == '.' &&
+	       dec_octet(s, len, &i, &out[3]) && i == len;
 }
 
 static u32 hexval(u8 c)
@@ -344,11 +354,7 @@ static bool run_esc(struct sip_cur *c, u32 cls, u32 min)
 /* The extent in which a SIP URI's userinfo "@" may be found. */
 static bool uri_stop(u8 ch, enum sip_uri_ctx ctx)
 {
-	if (ch == '>' || ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n')
-		return true;
-	if (ctx == SIP_URI_ADDR_SPEC)
-		return ch == ';' || ch == ',' || ch == '?';
-	return false;
+	return cc_is(ch, ctx == SIP_URI_ADDR_SPEC ? CC_URISTOP | CC_BARESTOP : CC_URISTOP);
 }
 
 static bool uri_params(struct sip_cur *c, struct sip_uri *u)
@@ -387,8 +393,9 @@ static bool sip_uri_body(struct sip_cur *c, enum sip_uri_ctx ctx, struct sip_uri
 	{
 		const u8 *b = c->b;
 		u32 end = c->end;
+		u32 stop = ctx == SIP_URI_ADDR_SPEC ? CC_URISTOP | CC_BARESTOP : CC_URISTOP;
 
-		for (q = c->p; q < end && b[q] != '@' && !uri_stop(b[q], ctx); q++)
+		for (q = c->p; q < end && b[q] != '@' && !cc_is(b[q], stop); q++)
 			;
 	}
 	if (q < c->end && c->b[q] == '@') {
@@ -455,14 +462,14 @@ bool sip_parse_uri(struct sip_cur *c, enum sip_uri_ctx ctx, struct sip_uri *u)
 
 u8 sip_fmt_u32(u32 v, char *out)
 {
-	char tmp[10];
-	u8 n = 0, i;
+	u8 n = v >= 1000000000 ? 10 : v >= 100000000 ? 9 : v >= 10000000 ? 8 :
+	       v >= 1000000 ? 7 : v >= 100000 ? 6 : v >= 10000 ? 5 : v >= 1000 ? 4 :
+	       v >= 100 ? 3 : v >= 10 ? 2 : 1;
+	u8 i = n;
 
 	do {
-		tmp[n++] = (char)('0' + v % 10);
+		out[--i] = (char)('0' + v % 10);
 		v /= 10;
-	} while (v);
-	for (i = 0; i < n; i++)
-		out[i] = tmp[n - 1 - i];
+	} while (i);
 	return n;
 }

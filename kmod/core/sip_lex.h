@@ -27,6 +27,8 @@
 #define CC_SDPTEXT	0x4000	/* SDP value byte needing no attention: not NUL, CR, LF */
 #define CC_SCHEME	0x8000	/* scheme: ALPHA / DIGIT / + - . */
 #define CC_CRLF		0x10000	/* CR, LF */
+#define CC_URISTOP	0x20000	/* ends any URI: > SP HTAB CR LF */
+#define CC_BARESTOP	0x40000	/* also ends a bare URI in a Contact: ; , ? */
 
 extern const u32 sip_cc[256];
 
