@@ -245,8 +245,12 @@ struct sip_msg {
  * than one message: msg->msg_len tells where the next one starts; a message
  * that is not complete in buf gives SIP_R_INCOMPLETE or
  * SIP_R_BODY_TRUNCATED.  Over UDP, bytes after Content-Length are not part of
- * the message (msg_len stops before them) and are left as they are.
- * Linear in len; never reads outside buf.
+ * the message (msg_len stops before them) and are left as they are; without
+ * Content-Length the body is the rest of the datagram.  CRLFs at buf[0]
+ * (RFC 5626 keepalives) give SIP_R_KEEPALIVE with msg_len covering them:
+ * over TCP the caller skips them and parses on; a UDP datagram of only
+ * CRLFs is a keepalive.  Neither is malformed.
+ * Linear in len; never reads outside buf; uses ~1 KiB of stack at most.
  */
 enum sip_reason sip_parse(const u8 *buf, size_t len, unsigned int flags,
 			  struct sip_msg *msg);
