@@ -1,15 +1,298 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The conntrack helper callback.  For now it lets every packet pass
- * untouched; the ALG proper (parse, plan, mangle, expectations) replaces
- * this file.
+ * The conntrack helper: runs the core parser and planner on every SIP
+ * message of a flow assigned to sipalg, opens the pinholes the message asks
+ * for, and applies the planned edits when the flow is translated.
+ *
+ * Helpers run from the conntrack confirm hook, after NAT has been decided
+ * for the packet, in softirq or (for local traffic) process context.  The
+ * parse and plan (several KiB) live in a per-CPU scratch area used with
+ * bottom halves disabled, so the packet path neither allocates nor takes a
+ * global lock.
  */
-#include <linux/netfilter.h>
+#include <linux/percpu.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include <net/netfilter/nf_conntrack_helper.h>
 
-#include "sipalg.h"
+#include "sipalg_alg.h"
+
+struct sipalg_scratch {
+	struct sip_msg msg;
+	struct sip_plan plan;
+	struct sip_port_map map[SIP_MAX_MEDIA];
+};
+
+static struct sipalg_scratch __percpu *scratch;
+
+int sipalg_help_init(void)
+{
+	scratch = alloc_percpu(struct sipalg_scratch);
+	return scratch ? 0 : -ENOMEM;
+}
+
+void sipalg_help_exit(void)
+{
+	free_percpu(scratch);
+}
+
+static void log_malformed(const struct nf_conn *ct, enum ip_conntrack_dir dir,
+			  enum sip_reason reason, unsigned int off, bool drop)
+{
+	const struct nf_conntrack_tuple *t = &ct->tuplehash[dir].tuple;
+
+	if (nf_ct_l3num(ct) == NFPROTO_IPV4)
+		net_info_ratelimited("sipalg: %s SIP message from %pI4:%u: %s at byte %u\n",
+				     drop ? "dropped" : "passed unchanged a",
+				     &t->src.u3.ip, ntohs(t->src.u.all),
+				     sip_reason_name(reason), off);
+	else
+		net_info_ratelimited("sipalg: %s SIP message from [%pI6c]:%u: %s at byte %u\n",
+				     drop ? "dropped" : "passed unchanged a",
+				     &t->src.u3.in6, ntohs(t->src.u.all),
+				     sip_reason_name(reason), off);
+}
+
+/*
+ * CRLF keep-alives (RFC 5626 3.5.1) and STUN (first byte 0 or 1) share the
+ * SIP flow; they are not SIP messages and never malformed ones.
+ */
+static unsigned int skip_keepalive(const u8 *buf, unsigned int len)
+{
+	unsigned int i = 0;
+
+	while (i < len && (buf[i] == '\r' || buf[i] == '\n'))
+		i++;
+	if (i < len && buf[i] <= 1)
+		return len;
+	return i;
+}
+
+static bool is_final_error(const struct sip_msg *msg)
+{
+	return !msg->is_request && msg->status >= 300 &&
+	       msg->cseq_method == SIP_M_INVITE;
+}
+
+static bool is_register_ok(const struct sip_msg *msg)
+{
+	return !msg->is_request && msg->status >= 200 && msg->status < 300 &&
+	       msg->cseq_method == SIP_M_REGISTER;
+}
+
+/* Where the flow's sender sits, for an untranslated flow: nowhere to go. */
+static void xlat_identity(const struct nf_conn *ct, enum ip_conntrack_dir dir,
+			  struct sip_xlat *x)
+{
+	const struct nf_conntrack_tuple *t = &ct->tuplehash[dir].tuple;
+
+	memset(x, 0, sizeof(*x));
+	x->side = SIP_SENDER_NATED;
+	x->mode = SIP_MODE_PINHOLE;
+	sipalg_inet_to_addr(&t->src.u3, nf_ct_l3num(ct), &x->internal.addr);
+	x->internal.port = ntohs(t->src.u.all);
+	x->external = x->internal;
+}
+
+struct sipalg_pkt {
+	struct sk_buff *skb;
+	unsigned int protoff;
+	unsigned int dataoff;		/* L4 payload */
+	struct nf_conn *ct;
+	enum ip_conntrack_info ctinfo;
+	struct sipalg_policy pol;
+};
+
+/*
+ * One well-formed message at @msgoff in the payload: pinholes,
+ * registration, rewrite.  Returns how much the message grew.
+ */
+static int handle_message(const struct sipalg_pkt *p, unsigned int msgoff,
+			  struct sipalg_scratch *s)
+{
+	enum ip_conntrack_dir dir = CTINFO2DIR(p->ctinfo);
+	const u8 *buf = p->skb->data + p->dataoff + msgoff;
+	const struct sip_msg *msg = &s->msg;
+	struct net *net = nf_ct_net(p->ct);
+	struct sip_xlat x;
+	bool nat;
+
+	nat = sipalg_xlat_from_ct(p->ct, dir, &x);
+	if (nat)
+		x.mode = p->pol.mode;
+	else
+		xlat_identity(p->ct, dir, &x);
+	sip_plan(buf, msg, &x, &s->plan);
+
+	if (msg->is_request && (msg->method == SIP_M_BYE ||
+				msg->method == SIP_M_CANCEL))
+		sipalg_expect_remove(p->ct, SIPALG_EXPECT_MEDIA, -1);
+	else if (is_final_error(msg))
+		sipalg_expect_remove(p->ct, SIPALG_EXPECT_MEDIA, -1);
+	else if (s->plan.n_pinholes) {
+		x.n_media_map = sipalg_expect_media(p->ct, dir, msg, &s->plan,
+						    nat ? &x : NULL, s->map);
+		if (x.n_media_map) {
+			x.media_map = s->map;
+			sip_plan(buf, msg, &x, &s->plan);
+		}
+	}
+	if (is_register_ok(msg))
+		sipalg_reg_response(p->skb, p->ct, dir, msg, nat ? &x : NULL);
+
+	if (!s->plan.n_edits) {
+		sipalg_count(net, !nat ? SIPALG_CTR_UNCHANGED_NO_NAT :
+				  x.mode == SIP_MODE_PINHOLE ?
+				  SIPALG_CTR_UNCHANGED_PINHOLE_MODE :
+				  SIPALG_CTR_UNCHANGED_NOTHING);
+		return 0;
+	}
+	if (!sipalg_apply_edits(p->skb, p->ct, p->ctinfo, p->protoff, msgoff,
+				&s->plan)) {
+		sipalg_count(net, SIPALG_CTR_UNCHANGED_MANGLE_FAILED);
+		return 0;
+	}
+	sipalg_count(net, SIPALG_CTR_REWRITTEN);
+	return s->plan.delta;
+}
+
+static bool is_stream(const struct nf_conn *ct)
+{
+	return nf_ct_protonum(ct) == IPPROTO_TCP;
+}
+
+/*
+ * Spans are 16 bits: a (GRO-merged) TCP payload over 64 KiB is parsed in
+ * its first 64 KiB; a message crossing that line passes as if it were cut
+ * by the segment end.
+ */
+static size_t parse_len(unsigned int avail)
+{
+	return min_t(unsigned int, avail, SIP_MAX_MSG_LEN);
+}
+
+/* A TCP message cut by the segment end is not malformed: it passes. */
+static bool cut_by_segment(const struct nf_conn *ct, enum sip_reason r)
+{
+	return is_stream(ct) &&
+	       (r == SIP_R_INCOMPLETE || r == SIP_R_BODY_TRUNCATED);
+}
+
+/*
+ * In drop mode a segment is refused before any of it is changed: a TCP
+ * rewrite records a sequence adjustment, which a dropped segment must not
+ * leave behind.
+ */
+static enum sip_reason find_malformed(const struct sipalg_pkt *p,
+				      struct sipalg_scratch *s,
+				      unsigned int *err_off)
+{
+	const u8 *data = p->skb->data + p->dataoff;
+	unsigned int len = p->skb->len - p->dataoff, off = 0;
+	unsigned int flags = is_stream(p->ct) ? SIP_PARSE_STREAM : 0;
+	enum sip_reason r;
+
+	for (;;) {
+		off += skip_keepalive(data + off, len - off);
+		if (off >= len)
+			return SIP_OK;
+		r = sip_parse(data + off, parse_len(len - off), flags, &s->msg);
+		if (cut_by_segment(p->ct, r))
+			return SIP_OK;
+		if (r != SIP_OK) {
+			*err_off = off + s->msg.err_off;
+			return r;
+		}
+		if (!flags)
+			return SIP_OK;
+		off += s->msg.msg_len;
+	}
+}
+
+static int help_payload(const struct sipalg_pkt *p, struct sipalg_scratch *s)
+{
+	unsigned int len = p->skb->len - p->dataoff, off = 0, err_off = 0;
+	unsigned int flags = is_stream(p->ct) ? SIP_PARSE_STREAM : 0;
+	enum ip_conntrack_dir dir = CTINFO2DIR(p->ctinfo);
+	struct net *net = nf_ct_net(p->ct);
+	enum sip_reason r;
+
+	if (p->pol.malformed == SIPALG_MALFORMED_DROP) {
+		r = find_malformed(p, s, &err_off);
+		if (r != SIP_OK) {
+			sipalg_count(net, SIPALG_CTR_SEEN);
+			sipalg_count_malformed(net, r);
+			sipalg_count(net, SIPALG_CTR_DROPPED);
+			log_malformed(p->ct, dir, r, err_off, true);
+			return NF_DROP;
+		}
+	}
+	for (;;) {
+		off += skip_keepalive(p->skb->data + p->dataoff + off,
+				      len - off);
+		if (off >= len)
+			break;
+		sipalg_count(net, SIPALG_CTR_SEEN);
+		r = sip_parse(p->skb->data + p->dataoff + off,
+			      parse_len(len - off), flags, &s->msg);
+		if (cut_by_segment(p->ct, r)) {
+			sipalg_count(net, SIPALG_CTR_UNCHANGED_SPANS_SEGMENTS);
+			break;
+		}
+		if (r != SIP_OK) {
+			sipalg_count_malformed(net, r);
+			log_malformed(p->ct, dir, r, off + s->msg.err_off,
+				      false);
+			break;
+		}
+		sipalg_count(net, SIPALG_CTR_PARSED);
+		/* The message is msg_len long before and msg_len+delta after. */
+		off += s->msg.msg_len;
+		off += handle_message(p, off - s->msg.msg_len, s);
+		len = p->skb->len - p->dataoff;
+		if (!flags)
+			break;
+	}
+	return NF_ACCEPT;
+}
+
+static bool payload_offset(const struct sk_buff *skb, unsigned int protoff,
+			   const struct nf_conn *ct,
+			   enum ip_conntrack_info ctinfo, unsigned int *dataoff)
+{
+	struct tcphdr _th;
+	const struct tcphdr *th;
+
+	if (!is_stream(ct)) {
+		*dataoff = protoff + sizeof(struct udphdr);
+		return true;
+	}
+	/* No payload on the handshake; a SYN with data is not SIP's. */
+	if (ctinfo != IP_CT_ESTABLISHED && ctinfo != IP_CT_ESTABLISHED_REPLY)
+		return false;
+	th = skb_header_pointer(skb, protoff, sizeof(_th), &_th);
+	if (!th)
+		return false;
+	*dataoff = protoff + th->doff * 4;
+	return true;
+}
 
 int sipalg_help(struct sk_buff *skb, unsigned int protoff, struct nf_conn *ct,
 		enum ip_conntrack_info ctinfo)
 {
-	return NF_ACCEPT;
+	struct sipalg_pkt p = {
+		.skb = skb, .protoff = protoff, .ct = ct, .ctinfo = ctinfo,
+	};
+	int verdict = NF_ACCEPT;
+
+	if (payload_offset(skb, protoff, ct, ctinfo, &p.dataoff) &&
+	    p.dataoff < skb->len && !skb_linearize(skb)) {
+		sipalg_policy_get(ct, &p.pol);
+		local_bh_disable();
+		verdict = help_payload(&p, this_cpu_ptr(scratch));
+		local_bh_enable();
+	}
+	if (verdict == NF_ACCEPT)
+		sipalg_reg_keepalive(ct, skb);
+	return verdict;
 }

@@ -32,7 +32,7 @@
 #include <net/netfilter/nf_conntrack_expect.h>
 #include <net/netfilter/nf_conntrack_helper.h>
 
-#include "sipalg.h"
+#include "sipalg_alg.h"
 
 static char *ports_param = "5060";
 module_param_named(ports, ports_param, charp, 0444);
@@ -62,7 +62,7 @@ sipalg_exp_policy[SIPALG_EXPECT__COUNT] = {
 	},
 };
 
-static struct nf_conntrack_helper sipalg_helpers[2];
+struct nf_conntrack_helper sipalg_helpers[2];
 
 /* A port is 1 to 5 decimal digits with a value in 1..65535; no sign, no space. */
 static int __init sipalg_parse_port(const char *s, size_t len)
@@ -153,20 +153,34 @@ static int __init sipalg_init(void)
 
 	sipalg_helper_setup(&sipalg_helpers[0], IPPROTO_UDP, sipalg_ports[0]);
 	sipalg_helper_setup(&sipalg_helpers[1], IPPROTO_TCP, sipalg_ports[0]);
+	ret = sipalg_help_init();
+	if (ret)
+		return ret;
+	ret = sipalg_net_register();
+	if (ret)
+		goto err_help;
 	ret = nf_conntrack_helpers_register(sipalg_helpers,
 					    ARRAY_SIZE(sipalg_helpers));
 	if (ret) {
 		pr_err("cannot register conntrack helper \"%s\": error %d\n",
 		       SIPALG_HELPER_NAME, ret);
-		return ret;
+		goto err_net;
 	}
 	return 0;
+
+err_net:
+	sipalg_net_unregister();
+err_help:
+	sipalg_help_exit();
+	return ret;
 }
 
 static void __exit sipalg_exit(void)
 {
 	nf_conntrack_helpers_unregister(sipalg_helpers,
 					ARRAY_SIZE(sipalg_helpers));
+	sipalg_net_unregister();
+	sipalg_help_exit();
 }
 
 module_init(sipalg_init);

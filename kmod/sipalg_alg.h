@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Internal interfaces between the kernel-side pieces of sipalg: the helper
+ * (sipalg_help.c), NAT mangling (sipalg_nat.c), expectations
+ * (sipalg_expect.c), registrations (sipalg_reg.c) and per-netns state and
+ * counters (sipalg_net.c).  The pure-C parser/planner lives in core/.
+ */
+#ifndef SIPALG_ALG_H
+#define SIPALG_ALG_H
+
+#include <linux/skbuff.h>
+#include <net/netfilter/nf_conntrack.h>
+#include <net/netfilter/nf_conntrack_helper.h>
+
+#include "sip_core.h"
+#include "sipalg.h"
+
+/* What an interface (or, for now, the module) asks of the flows it owns. */
+enum sipalg_malformed_action {
+	SIPALG_MALFORMED_PASS = 0,
+	SIPALG_MALFORMED_DROP,
+};
+
+struct sipalg_policy {
+	enum sip_mode mode;
+	enum sipalg_malformed_action malformed;
+};
+
+/* Counters, per network namespace.  Names in sipalg_net.c, same order. */
+enum sipalg_counter {
+	SIPALG_CTR_SEEN,		/* SIP messages looked at */
+	SIPALG_CTR_PARSED,		/* well-formed */
+	SIPALG_CTR_REWRITTEN,		/* at least one edit applied */
+	SIPALG_CTR_DROPPED,		/* malformed and dropped */
+	SIPALG_CTR_UNCHANGED_NO_NAT,	/* flow not translated */
+	SIPALG_CTR_UNCHANGED_PINHOLE_MODE,
+	SIPALG_CTR_UNCHANGED_NOTHING,	/* no span carried the flow's address */
+	SIPALG_CTR_UNCHANGED_SPANS_SEGMENTS, /* TCP: message not complete */
+	SIPALG_CTR_UNCHANGED_MANGLE_FAILED, /* skb could not be grown */
+	SIPALG_CTR_EXPECT_CREATED,
+	SIPALG_CTR_EXPECT_REMOVED,
+	SIPALG_CTR_EXPECT_FAILED,	/* port range exhausted or cap hit */
+	SIPALG_CTR_REG_TRACKED,		/* 2xx to REGISTER with expiry > 0 */
+	SIPALG_CTR_REG_RELEASED,	/* expiry 0 */
+	SIPALG_CTR_MALFORMED,		/* first of SIP_R__COUNT - 1 reasons */
+	SIPALG_CTR_MAX = SIPALG_CTR_MALFORMED + SIP_R__COUNT - 1
+};
+
+/* sipalg_help.c */
+int sipalg_help_init(void);
+void sipalg_help_exit(void);
+
+/* sipalg_net.c */
+int sipalg_net_register(void);
+void sipalg_net_unregister(void);
+void sipalg_count(const struct net *net, enum sipalg_counter ctr);
+void sipalg_count_malformed(const struct net *net, enum sip_reason reason);
+void sipalg_policy_get(const struct nf_conn *ct, struct sipalg_policy *pol);
+
+/* sipalg_nat.c */
+bool sipalg_xlat_from_ct(const struct nf_conn *ct,
+			 enum ip_conntrack_dir dir, struct sip_xlat *xlat);
+bool sipalg_apply_edits(struct sk_buff *skb, struct nf_conn *ct,
+			enum ip_conntrack_info ctinfo, unsigned int protoff,
+			unsigned int msgoff, const struct sip_plan *plan);
+void sipalg_addr_to_inet(const struct sip_addr *a,
+			 union nf_inet_addr *ia);
+void sipalg_inet_to_addr(const union nf_inet_addr *ia, u8 family,
+			 struct sip_addr *a);
+
+/* sipalg_main.c */
+extern struct nf_conntrack_helper sipalg_helpers[2];
+
+/* sipalg_expect.c */
+unsigned int sipalg_expect_media(struct nf_conn *ct,
+				 enum ip_conntrack_dir dir,
+				 const struct sip_msg *msg,
+				 const struct sip_plan *plan,
+				 const struct sip_xlat *xlat,
+				 struct sip_port_map *map);
+void sipalg_expect_remove(struct nf_conn *ct, enum sipalg_expect_class class,
+			  int dir);
+int sipalg_expect_signalling(struct nf_conn *ct, enum ip_conntrack_dir dir,
+			     const struct sip_endpoint *contact,
+			     const struct sip_xlat *xlat);
+
+/* sipalg_reg.c */
+void sipalg_reg_response(struct sk_buff *skb, struct nf_conn *ct,
+			 enum ip_conntrack_dir dir, const struct sip_msg *msg,
+			 const struct sip_xlat *xlat);
+void sipalg_reg_keepalive(struct nf_conn *ct, const struct sk_buff *skb);
+
+#endif /* SIPALG_ALG_H */

@@ -1,0 +1,310 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Pinholes: conntrack expectations for the RTP/RTCP of each accepted m=
+ * line and for the registrar's requests to a registered Contact.
+ *
+ * An expectation admits one new flow to (address, port) from any source
+ * (signalling: from the registrar's address).  On a translated flow it is
+ * opened on the public address and the new flow is DNATed to the private
+ * address:port that was announced.  The public port is the announced one
+ * when free, otherwise the next free one; the planner then rewrites the
+ * m= port to match.
+ *
+ * Locking: expectations are created and removed through the conntrack core,
+ * which serialises on nf_conntrack_expect_lock; nothing here keeps its own
+ * list.  The module-wide number of live expectations is bounded with an
+ * atomic that only grows on creation; it is an upper bound, recounted
+ * exactly (one walk of the expectation table) when it reaches the cap.
+ */
+#include <linux/module.h>
+#include <net/netfilter/nf_conntrack_expect.h>
+#include <net/netfilter/nf_nat.h>
+
+#include "sipalg_alg.h"
+#include "sipalg_compat.h"
+
+static unsigned int max_expectations = 4096;
+module_param(max_expectations, uint, 0644);
+MODULE_PARM_DESC(max_expectations,
+		 "cap on live sipalg pinholes (expectations), all namespaces together (default 4096)");
+
+/* How many ports to try above the announced one when it is taken. */
+#define SIPALG_PORT_TRIES	32
+
+static atomic_t live_bound = ATOMIC_INIT(0);
+
+static void nat_expected(struct nf_conn *ct, struct nf_conntrack_expect *exp)
+{
+	struct nf_nat_range2 range = {};
+
+	/* Deliver to the private address:port that was announced. */
+	range.flags = NF_NAT_RANGE_MAP_IPS | NF_NAT_RANGE_PROTO_SPECIFIED;
+	range.min_addr = exp->saved_addr;
+	range.max_addr = exp->saved_addr;
+	range.min_proto = exp->saved_proto;
+	range.max_proto = exp->saved_proto;
+	nf_nat_setup_info(ct, &range, NF_NAT_MANIP_DST);
+}
+
+static bool is_ours(const struct nf_conntrack_expect *exp)
+{
+	const struct nf_conn_help *help = nfct_help(exp->master);
+	const struct nf_conntrack_helper *h;
+
+	if (!help)
+		return false;
+	h = rcu_access_pointer(help->helper);
+	return h && (h == &sipalg_helpers[0] || h == &sipalg_helpers[1]);
+}
+
+static bool count_ours(struct nf_conntrack_expect *exp, void *data)
+{
+	if (is_ours(exp))
+		(*(unsigned int *)data)++;
+	return false;
+}
+
+static bool under_cap(void)
+{
+	unsigned int n = 0;
+
+	if ((unsigned int)atomic_read(&live_bound) < max_expectations)
+		return true;
+	nf_ct_expect_iterate_destroy(count_ours, &n);
+	atomic_set(&live_bound, n);
+	return n < max_expectations;
+}
+
+struct pinhole_req {
+	unsigned int class;
+	u8 l4proto;
+	enum ip_conntrack_dir dir;	/* direction the new flow arrives in */
+	const union nf_inet_addr *src;	/* NULL: any source */
+	union nf_inet_addr dst;
+	__be16 dst_port;
+	bool nat;
+	union nf_inet_addr to;		/* with nat: where it is delivered */
+	__be16 to_port;
+	struct nf_conntrack_helper *assign; /* helper for the new flow */
+};
+
+/*
+ * Open one pinhole.  On success the expectation is returned with a
+ * reference held (drop it with nf_ct_expect_put()), so that the caller can
+ * still withdraw it.
+ */
+static struct nf_conntrack_expect *open_pinhole(struct nf_conn *ct,
+						const struct pinhole_req *req)
+{
+	struct nf_conntrack_expect *exp;
+
+	if (!under_cap())
+		return NULL;
+	exp = nf_ct_expect_alloc(ct);
+	if (!exp)
+		return NULL;
+	nf_ct_expect_init(exp, req->class, nf_ct_l3num(ct), req->src,
+			  &req->dst, req->l4proto, NULL, &req->dst_port);
+	exp->dir = req->dir;
+	if (req->nat) {
+		exp->saved_addr = req->to;
+		exp->saved_proto.all = req->to_port;
+		exp->expectfn = nat_expected;
+	}
+	if (req->assign)
+		sipalg_exp_assign_helper(exp, req->assign);
+	if (nf_ct_expect_related(exp, 0)) {
+		nf_ct_expect_put(exp);
+		return NULL;
+	}
+	atomic_inc(&live_bound);
+	sipalg_count(nf_ct_net(ct), SIPALG_CTR_EXPECT_CREATED);
+	return exp;
+}
+
+static void withdraw(struct nf_conn *ct, struct nf_conntrack_expect *exp)
+{
+	nf_ct_unexpect_related(exp);
+	nf_ct_expect_put(exp);
+	sipalg_count(nf_ct_net(ct), SIPALG_CTR_EXPECT_REMOVED);
+}
+
+struct remove_filter {
+	const struct nf_conn *master;
+	unsigned int class;
+	int dir;
+	unsigned int removed;
+};
+
+static bool match_remove(struct nf_conntrack_expect *exp, void *data)
+{
+	struct remove_filter *f = data;
+
+	if (exp->master != f->master || exp->class != f->class)
+		return false;
+	if (f->dir >= 0 && exp->dir != f->dir)
+		return false;
+	f->removed++;
+	return true;
+}
+
+/* Remove @ct's expectations of @class (and of direction @dir unless < 0). */
+void sipalg_expect_remove(struct nf_conn *ct, enum sipalg_expect_class class,
+			  int dir)
+{
+	struct remove_filter f = { .master = ct, .class = class, .dir = dir };
+	struct nf_conn_help *help = nfct_help(ct);
+
+	if (!help || !READ_ONCE(help->expecting[class]))
+		return;
+	nf_ct_expect_iterate_net(nf_ct_net(ct), match_remove, &f, 0, 0);
+	while (f.removed--)
+		sipalg_count(nf_ct_net(ct), SIPALG_CTR_EXPECT_REMOVED);
+}
+
+/*
+ * Open RTP (and RTCP, when @rtcp) for one m= line; returns the public RTP
+ * port, 0 if no pinhole could be had.  With @remap the public port may
+ * differ from the announced one (the planner rewrites m=).  An RTCP port
+ * set by a=rtcp (@rtcp_fixed) cannot be rewritten, so it stays as is.
+ */
+static u16 open_media(struct nf_conn *ct, struct pinhole_req *req,
+		      const struct sip_pinhole *rtp,
+		      const struct sip_pinhole *rtcp, bool rtcp_fixed,
+		      bool remap)
+{
+	unsigned int tries = remap ? SIPALG_PORT_TRIES : 1;
+	struct nf_conntrack_expect *rtp_exp, *rtcp_exp;
+	struct pinhole_req rtcp_req;
+	u32 port = rtp->dst.port;
+
+	for (; tries && port < 65535; tries--, port += 2) {
+		req->dst_port = htons(port);
+		req->to_port = htons(rtp->dst.port);
+		rtp_exp = open_pinhole(ct, req);
+		if (!rtp_exp)
+			continue;
+		if (!rtcp) {
+			nf_ct_expect_put(rtp_exp);
+			return port;
+		}
+		rtcp_req = *req;
+		rtcp_req.dst_port = htons(rtcp_fixed ? rtcp->dst.port : port + 1);
+		rtcp_req.to_port = htons(rtcp->dst.port);
+		rtcp_exp = open_pinhole(ct, &rtcp_req);
+		if (rtcp_exp || rtcp_fixed) {
+			if (rtcp_exp)
+				nf_ct_expect_put(rtcp_exp);
+			nf_ct_expect_put(rtp_exp);
+			return port;
+		}
+		withdraw(ct, rtp_exp);
+	}
+	sipalg_count(nf_ct_net(ct), SIPALG_CTR_EXPECT_FAILED);
+	return 0;
+}
+
+static const struct sip_pinhole *find_pinhole(const struct sip_plan *plan,
+					      u8 media, u8 kind)
+{
+	unsigned int i;
+
+	for (i = 0; i < plan->n_pinholes; i++)
+		if (plan->pinhole[i].media == media &&
+		    plan->pinhole[i].kind == kind)
+			return &plan->pinhole[i];
+	return NULL;
+}
+
+static bool addr_is_zero(const struct sip_addr *a)
+{
+	static const u8 zero[16];
+
+	return !memcmp(a->ip, zero, a->family == 4 ? 4 : 16);
+}
+
+/*
+ * Open the media pinholes a message's SDP asks for, replacing those the same
+ * side asked for before (re-INVITE, hold).  Media arrives in the direction
+ * opposite to the message.  Fills @map with the public port of each
+ * translated m= and returns the number of entries.
+ */
+unsigned int sipalg_expect_media(struct nf_conn *ct,
+				 enum ip_conntrack_dir dir,
+				 const struct sip_msg *msg,
+				 const struct sip_plan *plan,
+				 const struct sip_xlat *xlat,
+				 struct sip_port_map *map)
+{
+	unsigned int i, n = 0;
+
+	sipalg_expect_remove(ct, SIPALG_EXPECT_MEDIA, !dir);
+	for (i = 0; i < plan->n_pinholes; i++) {
+		const struct sip_pinhole *rtp = &plan->pinhole[i], *rtcp;
+		const struct sip_media *m = &msg->media[rtp->media];
+		struct pinhole_req req = {
+			.class = SIPALG_EXPECT_MEDIA,
+			.l4proto = rtp->l4proto,
+			.dir = !dir,
+		};
+		bool translated, remap;
+		u16 port;
+
+		if (rtp->kind != SIP_PINHOLE_RTP || addr_is_zero(&rtp->dst.addr))
+			continue;
+		rtcp = find_pinhole(plan, rtp->media, SIP_PINHOLE_RTCP);
+		translated = xlat && xlat->side == SIP_SENDER_NATED &&
+			     sip_addr_equal(&rtp->dst.addr, &xlat->internal.addr);
+		remap = translated && xlat->mode == SIP_MODE_REWRITE &&
+			!msg->sdp[m->part].has_ice;
+		if (translated) {
+			sipalg_addr_to_inet(&xlat->external.addr, &req.dst);
+			sipalg_addr_to_inet(&rtp->dst.addr, &req.to);
+			req.nat = true;
+		} else {
+			sipalg_addr_to_inet(&rtp->dst.addr, &req.dst);
+		}
+		port = open_media(ct, &req, rtp, rtcp, m->rtcp_port != 0, remap);
+		if (port && remap && n < SIP_MAX_MEDIA) {
+			map[n].old_port = rtp->dst.port;
+			map[n].new_port = port;
+			n++;
+		}
+	}
+	return n;
+}
+
+/*
+ * Let the registrar (@dir's sender) reach the registered Contact @contact
+ * (as the registrar knows it) with a new flow, e.g. an INVITE from another
+ * port.  The new flow is helped by sipalg too.
+ */
+int sipalg_expect_signalling(struct nf_conn *ct, enum ip_conntrack_dir dir,
+			     const struct sip_endpoint *contact,
+			     const struct sip_xlat *xlat)
+{
+	struct nf_conn_help *help = nfct_help(ct);
+	struct nf_conntrack_expect *exp;
+	struct pinhole_req req = {
+		.class = SIPALG_EXPECT_SIGNALLING,
+		.l4proto = nf_ct_protonum(ct),
+		.dir = dir,
+		.src = &ct->tuplehash[dir].tuple.src.u3,
+		.dst_port = htons(contact->port),
+	};
+
+	sipalg_addr_to_inet(&contact->addr, &req.dst);
+	if (xlat && sip_addr_equal(&contact->addr, &xlat->external.addr) &&
+	    contact->port == xlat->external.port) {
+		req.nat = true;
+		sipalg_addr_to_inet(&xlat->internal.addr, &req.to);
+		req.to_port = htons(xlat->internal.port);
+	}
+	req.assign = rcu_dereference(help->helper);
+	sipalg_expect_remove(ct, SIPALG_EXPECT_SIGNALLING, -1);
+	exp = open_pinhole(ct, &req);
+	if (!exp)
+		return -ENOSPC;
+	nf_ct_expect_put(exp);
+	return 0;
+}

@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * NAT side of the ALG: which party of a flow was translated, and applying
+ * the core's planned edits to the packet with the kernel's NAT mangling
+ * helpers (which also fix checksums and, for TCP, record the sequence
+ * adjustment).
+ */
+#include <linux/in6.h>
+#include <linux/tcp.h>
+#include <net/netfilter/nf_nat_helper.h>
+#include <net/netfilter/nf_conntrack_seqadj.h>
+
+#include "sipalg_alg.h"
+
+void sipalg_inet_to_addr(const union nf_inet_addr *ia, u8 family,
+			 struct sip_addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (family == NFPROTO_IPV4) {
+		a->family = 4;
+		memcpy(a->ip, &ia->ip, 4);
+	} else {
+		a->family = 6;
+		memcpy(a->ip, &ia->in6, 16);
+	}
+}
+
+void sipalg_addr_to_inet(const struct sip_addr *a, union nf_inet_addr *ia)
+{
+	memset(ia, 0, sizeof(*ia));
+	memcpy(ia->all, a->ip, a->family == 4 ? 4 : 16);
+}
+
+static void endpoint_of(const struct nf_conn *ct,
+			const struct nf_conntrack_tuple *t, bool src,
+			struct sip_endpoint *ep)
+{
+	sipalg_inet_to_addr(src ? &t->src.u3 : &t->dst.u3, nf_ct_l3num(ct),
+			    &ep->addr);
+	ep->port = ntohs(src ? t->src.u.all : t->dst.u.all);
+}
+
+static bool endpoint_equal(const struct sip_endpoint *a,
+			   const struct sip_endpoint *b)
+{
+	return a->port == b->port && sip_addr_equal(&a->addr, &b->addr);
+}
+
+/*
+ * A packet travelling in @dir was sent from tuple[dir].src and, after NAT,
+ * appears to come from tuple[!dir].dst; it is addressed to tuple[dir].dst,
+ * which NAT delivers to tuple[!dir].src.  If the sender's pair differs the
+ * sender sits behind the NAT (SNAT/masquerade, or a port-forwarded server
+ * answering); if the receiver's pair differs, the message is going to the
+ * translated side.  Returns false for a flow that is not translated.
+ */
+bool sipalg_xlat_from_ct(const struct nf_conn *ct, enum ip_conntrack_dir dir,
+			 struct sip_xlat *xlat)
+{
+	const struct nf_conntrack_tuple *t = &ct->tuplehash[dir].tuple;
+	const struct nf_conntrack_tuple *r = &ct->tuplehash[!dir].tuple;
+	struct sip_endpoint pre, post;
+
+	memset(xlat, 0, sizeof(*xlat));
+	endpoint_of(ct, t, true, &pre);
+	endpoint_of(ct, r, false, &post);
+	if (!endpoint_equal(&pre, &post)) {
+		xlat->side = SIP_SENDER_NATED;
+		xlat->internal = pre;
+		xlat->external = post;
+		return true;
+	}
+	endpoint_of(ct, t, false, &pre);
+	endpoint_of(ct, r, true, &post);
+	if (!endpoint_equal(&pre, &post)) {
+		xlat->side = SIP_RECEIVER_NATED;
+		xlat->internal = post;
+		xlat->external = pre;
+		return true;
+	}
+	return false;
+}
+
+static bool mangle_one(struct sk_buff *skb, struct nf_conn *ct,
+		       enum ip_conntrack_info ctinfo, unsigned int protoff,
+		       unsigned int off, const struct sip_edit *e)
+{
+	if (nf_ct_protonum(ct) == IPPROTO_TCP)
+		return nf_nat_mangle_tcp_packet(skb, ct, ctinfo, protoff,
+						off + e->off, e->len,
+						e->repl, e->repl_len);
+	return nf_nat_mangle_udp_packet(skb, ct, ctinfo, protoff,
+					off + e->off, e->len,
+					e->repl, e->repl_len);
+}
+
+/*
+ * Make every edit of @plan succeed before the first is applied, so that a
+ * message is never left half rewritten: the skb is made writable and given
+ * tailroom for the largest growth the edits can reach.
+ */
+static bool make_room(struct sk_buff *skb, const struct sip_plan *plan)
+{
+	unsigned int grow = 0;
+	int i;
+
+	for (i = 0; i < plan->n_edits; i++)
+		if (plan->edit[i].repl_len > plan->edit[i].len)
+			grow += plan->edit[i].repl_len - plan->edit[i].len;
+	if (skb->len + grow > 65535)
+		return false;
+	if (skb_ensure_writable(skb, skb->len))
+		return false;
+	if (grow > skb_tailroom(skb) &&
+	    pskb_expand_head(skb, 0, grow - skb_tailroom(skb), GFP_ATOMIC))
+		return false;
+	return true;
+}
+
+/*
+ * Apply @plan to the message that starts @msgoff bytes into the L4 payload.
+ * Edits go last to first so that each one's offset is still the parsed
+ * one.  A TCP length change needs the seqadj extension, which the NAT core
+ * adds to every helped flow it translates; without it nothing is changed.
+ */
+bool sipalg_apply_edits(struct sk_buff *skb, struct nf_conn *ct,
+			enum ip_conntrack_info ctinfo, unsigned int protoff,
+			unsigned int msgoff, const struct sip_plan *plan)
+{
+	int i;
+
+	if (nf_ct_protonum(ct) == IPPROTO_TCP && plan->delta && !nfct_seqadj(ct))
+		return false;
+	if (!make_room(skb, plan))
+		return false;
+	for (i = plan->n_edits - 1; i >= 0; i--)
+		if (!mangle_one(skb, ct, ctinfo, protoff, msgoff,
+				&plan->edit[i]))
+			return false;
+	return true;
+}

@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Registrations that stay reachable.  When the 2xx to a REGISTER grants an
+ * expiry, the signalling conntrack is kept alive at least that long (the
+ * UDP timeout alone would let the router's mapping die after 30-180 s and
+ * the registrar's INVITE would be lost), and the registered Contact gets a
+ * pinhole for new flows from the registrar.  Expiry 0 releases both.
+ *
+ * The expiry lives in the conntrack's helper area; it is written under
+ * ct->lock because both directions of a flow may be helped at once on two
+ * CPUs.
+ */
+#include <net/netfilter/nf_conntrack_helper.h>
+
+#include "sipalg_alg.h"
+
+#define SIP_DEFAULT_EXPIRES	3600	/* RFC 3261 10.2.1.1 */
+
+struct sipalg_ct_data {
+	unsigned long reg_until;	/* jiffies; 0: nothing registered */
+};
+
+static struct sipalg_ct_data *ct_data(struct nf_conn *ct)
+{
+	NF_CT_HELPER_BUILD_BUG_ON(sizeof(struct sipalg_ct_data));
+	return nfct_help_data(ct);
+}
+
+static u16 contact_port(const struct sip_contact *c)
+{
+	if (c->hp.port.len)
+		return c->hp.portval;
+	return c->sips ? 5061 : 5060;
+}
+
+static bool contact_is(const struct sip_contact *c,
+		       const struct sip_endpoint *ep)
+{
+	return !c->star && c->hp.host_kind != SIP_HOST_NAME &&
+	       contact_port(c) == ep->port &&
+	       sip_addr_equal(&c->hp.addr, &ep->addr);
+}
+
+/*
+ * The expiry the 2xx grants to the phone's binding @phone (as the registrar
+ * knows it): its Contact's expires parameter, else the Expires header, else
+ * the default.  0 when the 2xx does not list the binding (it was removed).
+ */
+static u32 granted_expiry(const struct sip_msg *msg,
+			  const struct sip_endpoint *phone)
+{
+	unsigned int i;
+
+	for (i = 0; i < msg->n_contacts; i++) {
+		const struct sip_contact *c = &msg->contact[i];
+
+		if (!contact_is(c, phone))
+			continue;
+		if (c->has_expires)
+			return c->expires;
+		return msg->has_expires ? msg->expires : SIP_DEFAULT_EXPIRES;
+	}
+	return 0;
+}
+
+/* Longest keep-alive we grant, whatever the registrar says. */
+#define SIPALG_MAX_REG_SECS	(24 * 3600)
+
+/*
+ * A 2xx to REGISTER travelling in @dir, to the phone.  @xlat (NULL for an
+ * untranslated flow) tells the phone's public and private endpoints.
+ */
+void sipalg_reg_response(struct sk_buff *skb, struct nf_conn *ct,
+			 enum ip_conntrack_dir dir, const struct sip_msg *msg,
+			 const struct sip_xlat *xlat)
+{
+	struct sipalg_ct_data *data = ct_data(ct);
+	struct sip_endpoint phone;
+	u32 secs;
+	bool nat = xlat && xlat->side == SIP_RECEIVER_NATED;
+
+	if (nat) {
+		phone = xlat->external;
+	} else {
+		sipalg_inet_to_addr(&ct->tuplehash[dir].tuple.dst.u3,
+				    nf_ct_l3num(ct), &phone.addr);
+		phone.port = ntohs(ct->tuplehash[dir].tuple.dst.u.all);
+	}
+	secs = granted_expiry(msg, &phone);
+	if (!secs && nat)
+		secs = granted_expiry(msg, &xlat->internal); /* pinhole mode */
+	secs = min_t(u32, secs, SIPALG_MAX_REG_SECS);
+
+	spin_lock_bh(&ct->lock);
+	if (!secs && !data->reg_until) {
+		spin_unlock_bh(&ct->lock);
+		return;
+	}
+	data->reg_until = secs ? jiffies + secs * HZ : 0;
+	spin_unlock_bh(&ct->lock);
+
+	if (!secs) {
+		sipalg_expect_remove(ct, SIPALG_EXPECT_SIGNALLING, -1);
+		sipalg_count(nf_ct_net(ct), SIPALG_CTR_REG_RELEASED);
+		return;
+	}
+	if (nf_ct_expires(ct) < secs * HZ)
+		nf_ct_refresh(ct, skb, secs * HZ);
+	sipalg_expect_signalling(ct, dir, &phone, nat ? xlat : NULL);
+	sipalg_count(nf_ct_net(ct), SIPALG_CTR_REG_TRACKED);
+}
+
+/*
+ * Every packet of the flow refreshes its conntrack to the protocol timeout;
+ * put the registration's lifetime back on top of it.
+ */
+void sipalg_reg_keepalive(struct nf_conn *ct, const struct sk_buff *skb)
+{
+	unsigned long until = READ_ONCE(ct_data(ct)->reg_until);
+	long left;
+
+	if (!until)
+		return;
+	left = (long)(until - jiffies);
+	if (left > 0 && nf_ct_expires(ct) < (unsigned long)left)
+		nf_ct_refresh(ct, skb, left);
+}
