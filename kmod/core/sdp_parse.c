@@ -136,8 +136,8 @@ static bool sdp_attr(const u8 *b, u32 off, u32 end, struct sdp_state *st, u32 me
 	u32 nl = 0, v;
 	u8 dir = 0xff;
 
-	/* only candidate, rtcp and the directions matter (c, r, s, i) */
-	if (b[off] != 'c' && b[off] != 'r' && b[off] != 's' && b[off] != 'i')
+	/* only candidate, rtcp and the directions matter (c, r, s, i); "a=" may be empty */
+	if (off >= end || (b[off] != 'c' && b[off] != 'r' && b[off] != 's' && b[off] != 'i'))
 		return true;
 	while (off + nl < end && nl < 10 && b[off + nl] != ':')
 		nl++;

@@ -68,7 +68,8 @@ static unsigned char *slurp(const char *dir, const char *name, size_t *len)
 	fseek(f, 0, SEEK_END);
 	n = ftell(f);
 	fseek(f, 0, SEEK_SET);
-	buf = malloc((size_t)n + 1);
+	/* exactly n bytes: ASan then catches any read past the message */
+	buf = malloc(n ? (size_t)n : 1);
 	if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
 		free(buf);
 		buf = NULL;
