@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
+# Check functions run through ktap_check:
+# shellcheck disable=SC2317,SC2119
 #
 # sipalg and the kernel's own SIP helper (nf_conntrack_sip + nf_nat_sip)
 # are loaded at the same time, on the same port 5060, in either order; each
 # flow gets the helper its nftables rule names.  (6.1 refuses a second
 # helper on the same family/protocol/port even under another name; sipalg
 # registers for NFPROTO_UNSPEC to stay clear of the in-tree ones.)
+# shellcheck source=tests/selftests/lib.sh
 source "$(dirname "$0")/lib.sh"
 require modprobe rmmod nft conntrack socat
 

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
+# Check functions run through ktap_check:
+# shellcheck disable=SC2317,SC2119
 #
 # An nftables `ct helper` object of type "sipalg" on the router attaches
 # sipalg to SIP flows: UDP over IPv4 (masqueraded on the way out) and IPv6,
 # and TCP; `conntrack -L` shows helper=sipalg on them and no helper on a
 # flow the rule does not match.
+# shellcheck source=tests/selftests/lib.sh
 source "$(dirname "$0")/lib.sh"
 require modprobe nft conntrack socat dumpcap tshark
 
@@ -76,7 +79,7 @@ tcp_flow() {
 	tcp_pid=$!
 	wait_for 30 wan_listening || return 1
 	sip_options 192.168.1.2 5060 203.0.113.2 |
-		lan socat -u - TCP4:203.0.113.2:5060,bind=192.168.1.2 || return 1
+		lan socat -u - TCP4:203.0.113.2:5060,bind=192.168.1.2,connect-timeout=10 || return 1
 	wait "$tcp_pid"
 	tcp_pid=
 	grep -q '^OPTIONS sip:203.0.113.2 SIP/2.0' "$SELFTEST_TMP/tcp.rx" ||

@@ -83,7 +83,7 @@ ktap_header() {
 
 ktap_diag() {
 	if [ $# -gt 0 ]; then
-		printf '# %s\n' "$*"
+		printf '%s\n' "$*" | sed 's/^/# /'
 	else
 		sed 's/^/# /'
 	fi
@@ -195,9 +195,9 @@ sipalg_load() {
 # nftables frees a `ct helper` object (and its module reference) from a
 # work queue after the transaction, so rmmod may briefly see it busy.
 sipalg_unload() {
-	local i
+
 	sipalg_loaded || return 0
-	for i in $(seq 50); do
+	for _ in $(seq 50); do
 		rmmod sipalg 2>/dev/null && return 0
 		sleep 0.1
 	done
@@ -322,12 +322,12 @@ CAPTURE_PIDS=()
 
 # capture_start NS IFACE NAME [BPF]: returns once dumpcap is capturing.
 capture_start() {
-	local ns=$1 ifc=$2 name=$3 bpf=${4:-} i
+	local ns=$1 ifc=$2 name=$3 bpf=${4:-}
 	local file=$SELFTEST_TMP/$name.pcapng err=$SELFTEST_TMP/$name.dumpcap
 	rm -f "$file" "$err"
 	ip netns exec "$ns" dumpcap -q -i "$ifc" ${bpf:+-f "$bpf"} -w "$file" 2>"$err" &
 	CAPTURE_PIDS+=($!)
-	for i in $(seq 100); do
+	for _ in $(seq 100); do
 		grep -q '^Capturing on' "$err" 2>/dev/null && return 0
 		kill -0 "${CAPTURE_PIDS[-1]}" 2>/dev/null || break
 		sleep 0.1
@@ -372,9 +372,9 @@ trap selftest_cleanup EXIT
 # wait_for TENTHS CMD...: retry CMD every 0.1 s for up to TENTHS tenths
 # of a second (packets may still be in a softirq when the sender returns).
 wait_for() {
-	local n=$1 i
+	local n=$1
 	shift
-	for i in $(seq "$n"); do
+	for _ in $(seq "$n"); do
 		"$@" && return 0
 		sleep 0.1
 	done

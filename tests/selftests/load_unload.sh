@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
+# Check functions run through ktap_check:
+# shellcheck disable=SC2317,SC2119
 #
 # sipalg.ko loads and unloads 20 times in a row; after every load its
 # conntrack helper "sipalg" resolves for UDP and TCP, IPv4 and IPv6; the
 # module logs nothing of its own and the kernel log stays clean; nftables
 # loads the module on demand through its nfct-helper-sipalg alias.
+# shellcheck source=tests/selftests/lib.sh
 source "$(dirname "$0")/lib.sh"
 require modprobe rmmod nft
 
@@ -31,22 +34,30 @@ ktap_header 6
 sipalg_unload
 klog_mark "load/unload $ROUNDS times"
 
+# Each kind of failure is reported once, in the first round it happens.
+said=
+say_once() {
+	case " $said " in *" $1 "*) return ;; esac
+	said="$said $1"
+	ktap_diag "round $2: $3"
+}
+
 loaded=0 resolved=0 unloaded=0
 for i in $(seq "$ROUNDS"); do
 	if ! err=$(sipalg_load 2>&1) || ! sipalg_loaded; then
-		ktap_diag "round $i: load failed: $err"
+		say_once load "$i" "load failed: $err"
 		continue
 	fi
 	loaded=$((loaded + 1))
 	if err=$(helper_resolves 2>&1); then
 		resolved=$((resolved + 1))
 	else
-		ktap_diag "round $i: helper sipalg does not resolve: $err"
+		say_once resolve "$i" "helper sipalg does not resolve: $err"
 	fi
 	if sipalg_unload && ! sipalg_loaded; then
 		unloaded=$((unloaded + 1))
 	else
-		ktap_diag "round $i: unload failed"
+		say_once unload "$i" "unload failed"
 	fi
 done
 

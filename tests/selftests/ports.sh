@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
+# Check functions run through ktap_check:
+# shellcheck disable=SC2317,SC2119
 #
 # The ports= module parameter: a comma list of 1 to 8 distinct ports in
 # 1..65535 (default 5060).  An invalid list refuses to load (-EINVAL) with
 # exactly one kernel log line that names the offending value; a valid one
 # loads and reads back from sysfs.
+# shellcheck source=tests/selftests/lib.sh
 source "$(dirname "$0")/lib.sh"
 require modprobe rmmod
 
@@ -30,9 +33,11 @@ sipalg_unload
 # module's log is one line that contains QUOTE.
 refused() {
 	local value=$1 quote=$2 err log lines
+	sipalg_unload
 	klog_mark "ports=$value"
 	if err=$(sipalg_load "ports=$value" 2>&1); then
-		echo "loaded with ports=$value"
+		echo "loaded with ports=$value (sysfs: $(cat /sys/module/sipalg/parameters/ports))"
+		sipalg_unload
 		return 1
 	fi
 	if sipalg_loaded; then
@@ -59,6 +64,7 @@ done
 # accepted VALUE: loads, sysfs shows VALUE, unloads.
 accepted() {
 	local value=$1 err shown
+	sipalg_unload
 	err=$(sipalg_load ${value:+"ports=$value"} 2>&1) || { echo "$err"; return 1; }
 	shown=$(cat /sys/module/sipalg/parameters/ports)
 	sipalg_unload || return 1

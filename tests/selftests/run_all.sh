@@ -18,7 +18,9 @@ out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 
 for t in *.sh; do
-	[ "$t" != run_all.sh ] && [ -x "$t" ] || continue
+	if [ "$t" = run_all.sh ] || [ ! -x "$t" ]; then
+		continue
+	fi
 	echo "# selftest: $t"
 	start=$SECONDS
 	timeout -k 5 "${SELFTEST_TIMEOUT:-300}" "./$t" 2>&1 | tee "$out"
@@ -44,7 +46,7 @@ bad=$(dmesg | grep -E "$pattern")
 if [ -z "$bad" ]; then
 	echo "ok 1 - kernel log clean after all selftests"
 else
-	sed 's/^/# /' <<<"$bad"
+	printf '%s\n' "$bad" | sed 's/^/# /'
 	echo "not ok 1 - kernel log clean after all selftests"
 	status=1
 fi
