@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# DKMS, as a gateway uses it: `dkms add` the source tree, `dkms build` and
+# `dkms install` against the installed Debian kernel headers, then the
+# module is where modprobe looks (updates/dkms) and is the one we built;
+# `dkms remove` takes it away again.  Runs on the host (no module is
+# loaded); KTAP output.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+
+kver=${KVER:-$(scripts/kver)}
+name=sipalg
+version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
+work=
+n=0 failed=0
+
+cleanup() {
+	dkms remove "$name/$version" --all >/dev/null 2>&1
+	rm -rf "/usr/src/$name-$version" ${work:+"$work"}
+}
+trap cleanup EXIT
+
+ok() {
+	n=$((n + 1))
+	echo "ok $n - $1"
+}
+
+fail() {
+	n=$((n + 1)) failed=$((failed + 1))
+	echo "not ok $n - $1"
+	sed 's/^/# /' "$work/out" | tail -20
+}
+
+check() {
+	local desc=$1
+	shift
+	if "$@" >"$work/out" 2>&1; then ok "$desc"; else fail "$desc"; fi
+}
+
+echo "TAP version 13"
+if ! command -v dkms >/dev/null || [ ! -d "/lib/modules/$kver/build" ]; then
+	echo "1..0 # SKIP dkms or the headers of $kver are not installed (scripts/deps)"
+	exit 4
+fi
+echo "1..6"
+# A leftover from an interrupted run would make `dkms add` refuse.
+cleanup
+work=$(mktemp -d)
+
+# dkms add copies the tree; give it exactly what a release tarball holds.
+mkdir -p "/usr/src/$name-$version"
+cp -r dkms.conf Kbuild kmod "/usr/src/$name-$version/"
+check "dkms add $name/$version" dkms add "$name/$version"
+check "dkms build -k $kver" dkms build "$name/$version" -k "$kver"
+check "dkms install -k $kver" dkms install "$name/$version" -k "$kver" --force
+installed=$(find "/lib/modules/$kver/updates/dkms" -name "$name.ko*" 2>/dev/null | head -1)
+check "the module is in /lib/modules/$kver/updates/dkms" test -n "$installed"
+check "modinfo: it is sipalg, GPL, with its parameters" \
+	bash -c "modinfo '$installed' | grep -q '^license: *GPL' &&
+		 modinfo -F parm '$installed' | grep -q '^ports:'"
+check "dkms remove leaves nothing installed" bash -c \
+	"dkms remove '$name/$version' --all &&
+	 ! find '/lib/modules/$kver/updates/dkms' -name '$name.ko*' 2>/dev/null | grep -q ."
+exit $((failed > 0))
