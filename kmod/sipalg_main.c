@@ -2,14 +2,15 @@
 /*
  * sipalg: module parameters, conntrack helper registration, init and exit.
  *
- * How the helper is registered, and why (checked against Linux 6.1,
- * net/netfilter/nf_conntrack_helper.c and net/netfilter/nft_ct.c):
+ * How the helper is registered, and why (net/netfilter/nf_conntrack_helper.c
+ * and nft_ct.c; the behaviour on 6.1 is what tests/selftests/coexist.sh and
+ * ct_helper.sh check):
  *
- * - nf_conntrack_helper_register() returns -EEXIST for a helper whose tuple
- *   (src.l3num, dst.protonum, src port) equals a registered helper's, even
- *   under another name.  The in-tree nf_conntrack_sip registers
- *   AF_INET/AF_INET6 x UDP/TCP on 5060, so "sipalg" on AF_INET/5060 could not
- *   be loaded beside it.
+ * - nf_conntrack_helper_register() refuses a helper whose tuple (src.l3num,
+ *   dst.protonum, src port) equals a registered helper's, even under another
+ *   name (-EBUSY; tests/selftests/coexist.sh sees it if l3num is AF_INET).
+ *   The in-tree nf_conntrack_sip registers AF_INET/AF_INET6 x UDP/TCP on
+ *   5060, so "sipalg" on AF_INET/5060 could not be loaded beside it.
  * - __nf_conntrack_helper_find(name, l3num, protonum), which every lookup by
  *   name goes through (the nftables `ct helper` object, ctnetlink), matches a
  *   helper whose tuple.src.l3num is NFPROTO_UNSPEC for any family.
