@@ -3,6 +3,9 @@
 # make              sipalg.ko (against KDIR) and the sipalgctl tool
 # make W=1          the same with the kernel's extra warnings (must stay clean)
 # make check        every test layer; the selftests run in one QEMU VM
+# make install      the module into /lib/modules/$(KVER)/updates (depmod),
+#                   sipalgctl, its man page and bash completion (DESTDIR, PREFIX)
+# make uninstall
 # make clean
 #
 # KDIR defaults to the newest /lib/modules/<ver>/build that has a matching
@@ -23,7 +26,11 @@ endif
 CHECK_VM_TIMEOUT ?= 1800
 CHECK_LOGS := build/check
 
-.PHONY: all module userspace check clean help
+PREFIX ?= /usr
+DESTDIR ?=
+MODDIR = $(DESTDIR)/lib/modules/$(KVER)/updates
+
+.PHONY: all module userspace check install uninstall clean help
 
 all: module userspace
 
@@ -51,6 +58,20 @@ check:
 		scripts/vm --timeout $(CHECK_VM_TIMEOUT) -- tests/selftests/run_all.sh
 	@scripts/summary $(CHECK_LOGS)
 
+# depmod -b also works for a staging root (DESTDIR) that has the kernel's
+# own modules.* files; without them the staging root gets its own index.
+# install uses what `make` built (as root on a gateway: make && make install).
+install:
+	@test -f sipalg.ko -a -f userspace/sipalgctl || { echo "nothing built: run make first" >&2; exit 1; }
+	install -D -m 0644 sipalg.ko $(MODDIR)/sipalg.ko
+	depmod -b "$(or $(DESTDIR),/)" $(KVER)
+	$(MAKE) -C userspace install DESTDIR=$(DESTDIR) PREFIX=$(PREFIX)
+
+uninstall:
+	rm -f $(MODDIR)/sipalg.ko
+	depmod -b "$(or $(DESTDIR),/)" $(KVER)
+	$(MAKE) -C userspace uninstall DESTDIR=$(DESTDIR) PREFIX=$(PREFIX)
+
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 ifneq ($(wildcard userspace/Makefile),)
@@ -59,4 +80,4 @@ endif
 	rm -rf build
 
 help:
-	@sed -n '3,12p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,/^$$/p' Makefile | sed 's/^# \{0,1\}//'

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# `make install` on a gateway, played in the VM against the guest kernel:
+# the host root (read-only here) gets a writable overlay, the install runs
+# chrooted into it, and then plain `modprobe sipalg` loads the installed
+# module; `make uninstall` takes everything away again.
+source "$(dirname "$0")/lib.sh"
+require modprobe depmod make
+
+root=$SELFTEST_TMP/root
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+kver=$(uname -r)
+
+test_cleanup() {
+	in_root rmmod sipalg 2>/dev/null
+	umount -R "$root" 2>/dev/null
+}
+
+in_root() {
+	chroot "$root" "$@"
+}
+
+make_root() {
+	mkdir -p "$SELFTEST_TMP/upper" "$SELFTEST_TMP/work" "$root" &&
+		mount -t overlay overlay -o \
+			"lowerdir=/,upperdir=$SELFTEST_TMP/upper,workdir=$SELFTEST_TMP/work" \
+			"$root" &&
+		mount -t proc proc "$root/proc" &&
+		mount -t sysfs sys "$root/sys" &&
+		mount --rbind /dev "$root/dev" &&
+		mount -t tmpfs tmpfs "$root/tmp"
+}
+
+ktap_header 6
+sipalg_unload
+ktap_check "a writable root over the host's" make_root
+ktap_check "make install (module, depmod, sipalgctl, man page)" \
+	in_root make -C "$repo" --no-print-directory install
+ktap_check "modprobe sipalg loads /lib/modules/$kver/updates/sipalg.ko" \
+	bash -c "chroot '$root' modprobe sipalg &&
+		 grep -q '^sipalg ' /proc/modules &&
+		 chroot '$root' modinfo -n sipalg | grep -qx '/lib/modules/$kver/updates/sipalg.ko'"
+ktap_check "sipalgctl and its man page are installed" \
+	bash -c "chroot '$root' sipalgctl --version &&
+		 chroot '$root' man -w sipalgctl"
+rmmod sipalg 2>/dev/null
+ktap_check "make uninstall" in_root make -C "$repo" --no-print-directory uninstall
+ktap_check "after uninstall neither modprobe nor the tool find sipalg" \
+	bash -c "! chroot '$root' modprobe -n sipalg 2>/dev/null &&
+		 ! chroot '$root' sh -c 'command -v sipalgctl'"
+ktap_finish
