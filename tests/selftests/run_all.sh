@@ -42,6 +42,7 @@ for t in *.sh; do
 	esac
 done
 
+echo "# selftest: run_all.sh"
 bad=$(dmesg | grep -E "$pattern")
 if [ -z "$bad" ]; then
 	echo "ok 1 - kernel log clean after all selftests"
