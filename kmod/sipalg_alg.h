@@ -26,6 +26,27 @@ struct sipalg_policy {
 	enum sipalg_malformed_action malformed;
 };
 
+/*
+ * The helper's private area of a conntrack (nfct_help_data(): 32 bytes at
+ * most, zeroed when the helper is attached).  Valid for a conntrack whose
+ * helper is sipalg's.
+ */
+struct sipalg_ct_data {
+	unsigned long reg_until;	/* sipalg_reg.c: jiffies; 0: nothing registered */
+	int ifindex;			/* interface that assigned the flow; 0: nftables */
+	u8 mode;			/* that interface's policy at the time */
+	u8 malformed;
+	u16 flushed;			/* SIPALG_CT_FLUSHED: detached by a flush */
+};
+
+#define SIPALG_CT_FLUSHED	0x5f1d
+
+static inline struct sipalg_ct_data *sipalg_ct_data(const struct nf_conn *ct)
+{
+	NF_CT_HELPER_BUILD_BUG_ON(sizeof(struct sipalg_ct_data));
+	return nfct_help_data(ct);
+}
+
 /* Counters, per network namespace.  Names in sipalg_net.c, same order. */
 enum sipalg_counter {
 	SIPALG_CTR_SEEN,		/* SIP messages looked at */
@@ -53,9 +74,14 @@ void sipalg_help_exit(void);
 /* sipalg_net.c */
 int sipalg_net_register(void);
 void sipalg_net_unregister(void);
-void sipalg_count(const struct net *net, enum sipalg_counter ctr);
-void sipalg_count_malformed(const struct net *net, enum sip_reason reason);
+/* Counted for the namespace and for the interface that assigned @ct. */
+void sipalg_count(const struct nf_conn *ct, enum sipalg_counter ctr);
+void sipalg_count_malformed(const struct nf_conn *ct, enum sip_reason reason);
 void sipalg_policy_get(const struct nf_conn *ct, struct sipalg_policy *pol);
+
+/* sipalg_iface.c: interface assignment, netlink control; after the helpers */
+int sipalg_ctl_register(void);
+void sipalg_ctl_unregister(void);
 
 /* sipalg_nat.c */
 bool sipalg_xlat_from_ct(const struct nf_conn *ct,
@@ -63,6 +89,9 @@ bool sipalg_xlat_from_ct(const struct nf_conn *ct,
 bool sipalg_apply_edits(struct sk_buff *skb, struct nf_conn *ct,
 			enum ip_conntrack_info ctinfo, unsigned int protoff,
 			unsigned int msgoff, const struct sip_plan *plan);
+void sipalg_tcp_seqadj(struct sk_buff *skb, struct nf_conn *ct,
+		       enum ip_conntrack_info ctinfo, unsigned int protoff,
+		       s32 delta);
 void sipalg_addr_to_inet(const struct sip_addr *a,
 			 union nf_inet_addr *ia);
 void sipalg_inet_to_addr(const union nf_inet_addr *ia, u8 family,

@@ -113,7 +113,6 @@ static int handle_message(const struct sipalg_pkt *p, unsigned int msgoff,
 	enum ip_conntrack_dir dir = CTINFO2DIR(p->ctinfo);
 	const u8 *buf = p->skb->data + p->dataoff + msgoff;
 	const struct sip_msg *msg = &s->msg;
-	struct net *net = nf_ct_net(p->ct);
 	struct sip_xlat x;
 	bool nat;
 
@@ -141,18 +140,18 @@ static int handle_message(const struct sipalg_pkt *p, unsigned int msgoff,
 		sipalg_reg_response(p->skb, p->ct, dir, msg, nat ? &x : NULL);
 
 	if (!s->plan.n_edits) {
-		sipalg_count(net, !nat ? SIPALG_CTR_UNCHANGED_NO_NAT :
-				  x.mode == SIP_MODE_PINHOLE ?
-				  SIPALG_CTR_UNCHANGED_PINHOLE_MODE :
-				  SIPALG_CTR_UNCHANGED_NOTHING);
+		sipalg_count(p->ct, !nat ? SIPALG_CTR_UNCHANGED_NO_NAT :
+				    x.mode == SIP_MODE_PINHOLE ?
+				    SIPALG_CTR_UNCHANGED_PINHOLE_MODE :
+				    SIPALG_CTR_UNCHANGED_NOTHING);
 		return 0;
 	}
 	if (!sipalg_apply_edits(p->skb, p->ct, p->ctinfo, p->protoff, msgoff,
 				&s->plan)) {
-		sipalg_count(net, SIPALG_CTR_UNCHANGED_MANGLE_FAILED);
+		sipalg_count(p->ct, SIPALG_CTR_UNCHANGED_MANGLE_FAILED);
 		return 0;
 	}
-	sipalg_count(net, SIPALG_CTR_REWRITTEN);
+	sipalg_count(p->ct, SIPALG_CTR_REWRITTEN);
 	return s->plan.delta;
 }
 
@@ -212,17 +211,17 @@ static enum sip_reason find_malformed(const struct sipalg_pkt *p,
 static int help_payload(const struct sipalg_pkt *p, struct sipalg_scratch *s)
 {
 	unsigned int len = p->skb->len - p->dataoff, off = 0, err_off = 0;
+	unsigned int orig_len = p->skb->len;
 	unsigned int flags = is_stream(p->ct) ? SIP_PARSE_STREAM : 0;
 	enum ip_conntrack_dir dir = CTINFO2DIR(p->ctinfo);
-	struct net *net = nf_ct_net(p->ct);
 	enum sip_reason r;
 
 	if (p->pol.malformed == SIPALG_MALFORMED_DROP) {
 		r = find_malformed(p, s, &err_off);
 		if (r != SIP_OK) {
-			sipalg_count(net, SIPALG_CTR_SEEN);
-			sipalg_count_malformed(net, r);
-			sipalg_count(net, SIPALG_CTR_DROPPED);
+			sipalg_count(p->ct, SIPALG_CTR_SEEN);
+			sipalg_count_malformed(p->ct, r);
+			sipalg_count(p->ct, SIPALG_CTR_DROPPED);
 			log_malformed(p->ct, dir, r, err_off, true);
 			return NF_DROP;
 		}
@@ -232,20 +231,20 @@ static int help_payload(const struct sipalg_pkt *p, struct sipalg_scratch *s)
 				      len - off);
 		if (off >= len)
 			break;
-		sipalg_count(net, SIPALG_CTR_SEEN);
+		sipalg_count(p->ct, SIPALG_CTR_SEEN);
 		r = sip_parse(p->skb->data + p->dataoff + off,
 			      parse_len(len - off), flags, &s->msg);
 		if (cut_by_segment(p->ct, r)) {
-			sipalg_count(net, SIPALG_CTR_UNCHANGED_SPANS_SEGMENTS);
+			sipalg_count(p->ct, SIPALG_CTR_UNCHANGED_SPANS_SEGMENTS);
 			break;
 		}
 		if (r != SIP_OK) {
-			sipalg_count_malformed(net, r);
+			sipalg_count_malformed(p->ct, r);
 			log_malformed(p->ct, dir, r, off + s->msg.err_off,
 				      false);
 			break;
 		}
-		sipalg_count(net, SIPALG_CTR_PARSED);
+		sipalg_count(p->ct, SIPALG_CTR_PARSED);
 		/* The message is msg_len long before and msg_len+delta after. */
 		off += s->msg.msg_len;
 		off += handle_message(p, off - s->msg.msg_len, s);
@@ -253,6 +252,9 @@ static int help_payload(const struct sipalg_pkt *p, struct sipalg_scratch *s)
 		if (!flags)
 			break;
 	}
+	if (flags && p->skb->len != orig_len)
+		sipalg_tcp_seqadj(p->skb, p->ct, p->ctinfo, p->protoff,
+				  (s32)p->skb->len - (s32)orig_len);
 	return NF_ACCEPT;
 }
 

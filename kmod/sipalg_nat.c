@@ -81,14 +81,22 @@ bool sipalg_xlat_from_ct(const struct nf_conn *ct, enum ip_conntrack_dir dir,
 	return false;
 }
 
+/*
+ * TCP edits are applied without recording a sequence adjustment: the
+ * conntrack keeps one correction point per direction, which a second edit
+ * at the same sequence number would not move, so a segment with several
+ * length-changing edits would be adjusted by the first one only.  The
+ * segment's total is recorded once, by sipalg_tcp_seqadj(), after every
+ * message in it has been handled.
+ */
 static bool mangle_one(struct sk_buff *skb, struct nf_conn *ct,
 		       enum ip_conntrack_info ctinfo, unsigned int protoff,
 		       unsigned int off, const struct sip_edit *e)
 {
 	if (nf_ct_protonum(ct) == IPPROTO_TCP)
-		return nf_nat_mangle_tcp_packet(skb, ct, ctinfo, protoff,
-						off + e->off, e->len,
-						e->repl, e->repl_len);
+		return __nf_nat_mangle_tcp_packet(skb, ct, ctinfo, protoff,
+						  off + e->off, e->len,
+						  e->repl, e->repl_len, false);
 	return nf_nat_mangle_udp_packet(skb, ct, ctinfo, protoff,
 					off + e->off, e->len,
 					e->repl, e->repl_len);
@@ -118,10 +126,27 @@ static bool make_room(struct sk_buff *skb, const struct sip_plan *plan)
 }
 
 /*
+ * A TCP segment's payload grew by @delta bytes (negative: shrank): from
+ * this segment on, the sequence numbers of its direction (and the ACKs of
+ * the other) are shifted by the NAT core.
+ */
+void sipalg_tcp_seqadj(struct sk_buff *skb, struct nf_conn *ct,
+		       enum ip_conntrack_info ctinfo, unsigned int protoff,
+		       s32 delta)
+{
+	const struct tcphdr *th = (const struct tcphdr *)(skb->data + protoff);
+
+	if (delta)
+		nf_ct_seqadj_set(ct, ctinfo, th->seq, delta);
+}
+
+/*
  * Apply @plan to the message that starts @msgoff bytes into the L4 payload.
  * Edits go last to first so that each one's offset is still the parsed
  * one.  A TCP length change needs the seqadj extension, which the NAT core
  * adds to every helped flow it translates; without it nothing is changed.
+ * (The caller records a TCP segment's length change with
+ * sipalg_tcp_seqadj().)
  */
 bool sipalg_apply_edits(struct sk_buff *skb, struct nf_conn *ct,
 			enum ip_conntrack_info ctinfo, unsigned int protoff,
