@@ -118,7 +118,7 @@ static struct nf_conntrack_expect *open_pinhole(struct nf_conn *ct,
 		return NULL;
 	}
 	atomic_inc(&live_bound);
-	sipalg_count(nf_ct_net(ct), SIPALG_CTR_EXPECT_CREATED);
+	sipalg_count(ct, SIPALG_CTR_EXPECT_CREATED);
 	return exp;
 }
 
@@ -126,7 +126,7 @@ static void withdraw(struct nf_conn *ct, struct nf_conntrack_expect *exp)
 {
 	nf_ct_unexpect_related(exp);
 	nf_ct_expect_put(exp);
-	sipalg_count(nf_ct_net(ct), SIPALG_CTR_EXPECT_REMOVED);
+	sipalg_count(ct, SIPALG_CTR_EXPECT_REMOVED);
 }
 
 struct remove_filter {
@@ -159,7 +159,7 @@ void sipalg_expect_remove(struct nf_conn *ct, enum sipalg_expect_class class,
 		return;
 	nf_ct_expect_iterate_net(nf_ct_net(ct), match_remove, &f, 0, 0);
 	while (f.removed--)
-		sipalg_count(nf_ct_net(ct), SIPALG_CTR_EXPECT_REMOVED);
+		sipalg_count(ct, SIPALG_CTR_EXPECT_REMOVED);
 }
 
 /*
@@ -200,7 +200,7 @@ static u16 open_media(struct nf_conn *ct, struct pinhole_req *req,
 		}
 		withdraw(ct, rtp_exp);
 	}
-	sipalg_count(nf_ct_net(ct), SIPALG_CTR_EXPECT_FAILED);
+	sipalg_count(ct, SIPALG_CTR_EXPECT_FAILED);
 	return 0;
 }
 

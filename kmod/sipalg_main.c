@@ -167,8 +167,15 @@ static int __init sipalg_init(void)
 		       SIPALG_HELPER_NAME, ret);
 		goto err_net;
 	}
+	/* Last: nothing may assign the helpers before they are registered. */
+	ret = sipalg_ctl_register();
+	if (ret)
+		goto err_helpers;
 	return 0;
 
+err_helpers:
+	nf_conntrack_helpers_unregister(sipalg_helpers,
+					ARRAY_SIZE(sipalg_helpers));
 err_net:
 	sipalg_net_unregister();
 err_help:
@@ -178,6 +185,7 @@ err_help:
 
 static void __exit sipalg_exit(void)
 {
+	sipalg_ctl_unregister();
 	nf_conntrack_helpers_unregister(sipalg_helpers,
 					ARRAY_SIZE(sipalg_helpers));
 	sipalg_net_unregister();

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Per-network-namespace state: the counters, readable in
- * /proc/net/sipalg_stats, and the policy (mode, malformed action) a flow is
- * handled with.  Counters are per-CPU so that the packet path never shares
- * a cache line between CPUs.
+ * /proc/net/sipalg_stats and over netlink, the table of configured
+ * interfaces (sipalg_iface.c), and the policy (mode, malformed action) a
+ * flow is handled with.  Counters are per-CPU so that the packet path never
+ * shares a cache line between CPUs; a reset records their sums as a base
+ * rather than writing other CPUs' counters, which would race with them.
  */
 #include <linux/module.h>
 #include <linux/percpu.h>
@@ -12,17 +14,14 @@
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
 
-#include "sipalg_alg.h"
-
-struct sipalg_stats {
-	u64 ctr[SIPALG_CTR_MAX];
-};
-
-struct sipalg_net {
-	struct sipalg_stats __percpu *stats;
-};
+#include "sipalg_ctl.h"
 
 static unsigned int sipalg_net_id __read_mostly;
+
+struct sipalg_net *sipalg_pernet(const struct net *net)
+{
+	return net_generic(net, sipalg_net_id);
+}
 
 static const char *const counter_names[SIPALG_CTR_MALFORMED] = {
 	[SIPALG_CTR_SEEN] = "messages-seen",
@@ -42,7 +41,7 @@ static const char *const counter_names[SIPALG_CTR_MALFORMED] = {
 };
 
 /*
- * Module-wide policy for now; the control plane makes it per interface.
+ * Module-wide policy, for the flows an nftables `ct helper` rule assigned.
  * Each is an index into its names[] and is read locklessly on the packet
  * path (an int read is atomic; a change applies to the next message).
  */
@@ -89,72 +88,147 @@ module_param_cb(malformed, &choice_ops, &malformed, 0644);
 MODULE_PARM_DESC(malformed,
 		 "a message that does not parse strictly: pass (default, unchanged) or drop");
 
+/*
+ * A flow an interface assigned follows that interface's current settings;
+ * once the interface is no longer configured, the settings it had when it
+ * assigned the flow.  Other flows follow the module parameters.
+ */
 void sipalg_policy_get(const struct nf_conn *ct, struct sipalg_policy *pol)
 {
-	pol->mode = READ_ONCE(mode.val);
-	pol->malformed = READ_ONCE(malformed.val);
+	const struct sipalg_ct_data *d = sipalg_ct_assigner(ct);
+	const struct sipalg_iface *iface;
+	union sipalg_iface_cfg cfg;
+
+	BUILD_BUG_ON((int)SIPALG_MODE_REWRITE != (int)SIP_MODE_REWRITE);
+	BUILD_BUG_ON((int)SIPALG_MODE_PINHOLE != (int)SIP_MODE_PINHOLE);
+	BUILD_BUG_ON((int)SIPALG_MALFORMED_ACTION_PASS !=
+		     (int)SIPALG_MALFORMED_PASS);
+	BUILD_BUG_ON((int)SIPALG_MALFORMED_ACTION_DROP !=
+		     (int)SIPALG_MALFORMED_DROP);
+
+	if (!d) {
+		pol->mode = READ_ONCE(mode.val);
+		pol->malformed = READ_ONCE(malformed.val);
+		return;
+	}
+	cfg.mode = d->mode;
+	cfg.malformed = d->malformed;
+	rcu_read_lock();
+	iface = sipalg_iface_find(sipalg_pernet(nf_ct_net(ct)), d->ifindex);
+	if (iface)
+		cfg.word = READ_ONCE(iface->cfg.word);
+	rcu_read_unlock();
+	pol->mode = cfg.mode == SIPALG_MODE_PINHOLE ? SIP_MODE_PINHOLE :
+						      SIP_MODE_REWRITE;
+	pol->malformed = cfg.malformed == SIPALG_MALFORMED_ACTION_DROP ?
+			 SIPALG_MALFORMED_DROP : SIPALG_MALFORMED_PASS;
 }
 
-void sipalg_count(const struct net *net, enum sipalg_counter ctr)
+int sipalg_counters_init(struct sipalg_counters *c)
 {
-	struct sipalg_net *sn = net_generic(net, sipalg_net_id);
-
-	this_cpu_inc(sn->stats->ctr[ctr]);
+	memset(c->base, 0, sizeof(c->base));
+	c->pcpu = alloc_percpu(struct sipalg_stats);
+	return c->pcpu ? 0 : -ENOMEM;
 }
 
-void sipalg_count_malformed(const struct net *net, enum sip_reason reason)
+/* May be called from an RCU callback: free_percpu() does not sleep. */
+void sipalg_counters_free(struct sipalg_counters *c)
 {
-	if (reason > SIP_OK && reason < SIP_R__COUNT)
-		sipalg_count(net, SIPALG_CTR_MALFORMED + reason - 1);
+	free_percpu(c->pcpu);
+	c->pcpu = NULL;
 }
 
-static u64 counter_sum(const struct sipalg_net *sn, unsigned int ctr)
+static u64 counters_sum(const struct sipalg_counters *c, unsigned int ctr)
 {
 	u64 sum = 0;
 	int cpu;
 
 	for_each_possible_cpu(cpu)
-		sum += per_cpu_ptr(sn->stats, cpu)->ctr[ctr];
+		sum += per_cpu_ptr(c->pcpu, cpu)->ctr[ctr];
 	return sum;
+}
+
+u64 sipalg_counters_read(const struct sipalg_counters *c, unsigned int ctr)
+{
+	return counters_sum(c, ctr) - READ_ONCE(c->base[ctr]);
+}
+
+void sipalg_counters_reset(struct sipalg_counters *c)
+{
+	unsigned int i;
+
+	for (i = 0; i < SIPALG_CTR_MAX; i++)
+		WRITE_ONCE(c->base[i], counters_sum(c, i));
+}
+
+void sipalg_count(const struct nf_conn *ct, enum sipalg_counter ctr)
+{
+	struct sipalg_net *sn = sipalg_pernet(nf_ct_net(ct));
+	struct sipalg_iface *iface;
+	int ifindex;
+
+	this_cpu_inc(sn->ctrs.pcpu->ctr[ctr]);
+	ifindex = sipalg_ct_ifindex(ct);
+	if (!ifindex)
+		return;
+	rcu_read_lock();
+	iface = sipalg_iface_find(sn, ifindex);
+	if (iface)
+		this_cpu_inc(iface->ctrs.pcpu->ctr[ctr]);
+	rcu_read_unlock();
+}
+
+void sipalg_count_malformed(const struct nf_conn *ct, enum sip_reason reason)
+{
+	if (reason > SIP_OK && reason < SIP_R__COUNT)
+		sipalg_count(ct, SIPALG_CTR_MALFORMED + reason - 1);
 }
 
 static int stats_show(struct seq_file *seq, void *v)
 {
-	const struct sipalg_net *sn = net_generic(seq_file_single_net(seq),
-						  sipalg_net_id);
+	const struct sipalg_net *sn = sipalg_pernet(seq_file_single_net(seq));
 	unsigned int i;
 
 	for (i = 0; i < SIPALG_CTR_MALFORMED; i++)
 		seq_printf(seq, "%s %llu\n", counter_names[i],
-			   counter_sum(sn, i));
+			   sipalg_counters_read(&sn->ctrs, i));
 	for (i = SIPALG_CTR_MALFORMED; i < SIPALG_CTR_MAX; i++)
 		seq_printf(seq, "malformed-%s %llu\n",
 			   sip_reason_name(i - SIPALG_CTR_MALFORMED + 1),
-			   counter_sum(sn, i));
+			   sipalg_counters_read(&sn->ctrs, i));
 	return 0;
 }
 
 static int __net_init sipalg_net_init(struct net *net)
 {
-	struct sipalg_net *sn = net_generic(net, sipalg_net_id);
+	struct sipalg_net *sn = sipalg_pernet(net);
+	unsigned int i;
 
-	sn->stats = alloc_percpu(struct sipalg_stats);
-	if (!sn->stats)
+	for (i = 0; i < ARRAY_SIZE(sn->ifaces); i++)
+		INIT_HLIST_HEAD(&sn->ifaces[i]);
+	if (sipalg_counters_init(&sn->ctrs))
 		return -ENOMEM;
 	if (!proc_create_net_single("sipalg_stats", 0444, net->proc_net,
 				    stats_show, NULL)) {
-		free_percpu(sn->stats);
+		sipalg_counters_free(&sn->ctrs);
 		return -ENOMEM;
 	}
 	return 0;
 }
 
+/*
+ * The namespace's devices, and with them the entries of its interface
+ * table, are gone by now (network devices are unregistered before
+ * subsystems exit); the table is emptied anyway in case one is left.
+ */
 static void __net_exit sipalg_net_exit(struct net *net)
 {
-	struct sipalg_net *sn = net_generic(net, sipalg_net_id);
+	struct sipalg_net *sn = sipalg_pernet(net);
 
+	sipalg_ifaces_free(sn);
+	sipalg_untrack(net);
 	remove_proc_entry("sipalg_stats", net->proc_net);
-	free_percpu(sn->stats);
+	sipalg_counters_free(&sn->ctrs);
 }
 
 /* Not __net_initdata: a module's pernet_operations outlive its init. */
@@ -173,4 +247,5 @@ int sipalg_net_register(void)
 void sipalg_net_unregister(void)
 {
 	unregister_pernet_subsys(&sipalg_net_ops);
+	rcu_barrier();	/* interface entries freed by call_rcu() */
 }

@@ -16,10 +16,6 @@
 
 #define SIP_DEFAULT_EXPIRES	3600	/* RFC 3261 10.2.1.1 */
 
-struct sipalg_ct_data {
-	unsigned long reg_until;	/* jiffies; 0: nothing registered */
-};
-
 static struct sipalg_ct_data *ct_data(struct nf_conn *ct)
 {
 	NF_CT_HELPER_BUILD_BUG_ON(sizeof(struct sipalg_ct_data));
@@ -101,13 +97,13 @@ void sipalg_reg_response(struct sk_buff *skb, struct nf_conn *ct,
 
 	if (!secs) {
 		sipalg_expect_remove(ct, SIPALG_EXPECT_SIGNALLING, -1);
-		sipalg_count(nf_ct_net(ct), SIPALG_CTR_REG_RELEASED);
+		sipalg_count(ct, SIPALG_CTR_REG_RELEASED);
 		return;
 	}
 	if (nf_ct_expires(ct) < secs * HZ)
 		nf_ct_refresh(ct, skb, secs * HZ);
 	sipalg_expect_signalling(ct, dir, &phone, nat ? xlat : NULL);
-	sipalg_count(nf_ct_net(ct), SIPALG_CTR_REG_TRACKED);
+	sipalg_count(ct, SIPALG_CTR_REG_TRACKED);
 }
 
 /*
