@@ -1,17 +1,45 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The table of interfaces sipalg is configured on, per network namespace:
- * it follows the interfaces (an entry dies with its interface); a flush
+ * Per-interface assignment: a SIP flow gets the sipalg helper when its
+ * first packet enters or leaves through an interface on which sipalg is
+ * enabled; the table of configured interfaces, per network namespace,
+ * follows the interfaces (an entry dies with its interface); a flush
  * detaches the helper and the pinholes of the flows an interface assigned.
- * The packet path reads the table under RCU.
+ *
+ * Where the helper is attached, and why (Linux 6.1):
+ *
+ * - The helper must be on the conntrack before NAT is set up for it:
+ *   nf_nat_setup_info() adds the sequence-adjustment extension a TCP
+ *   rewrite needs only when the conntrack already has a helper.  It must
+ *   also be there before the conntrack is confirmed: extensions cannot be
+ *   added to a confirmed one.
+ * - Entering: PRE_ROUTING, after conntrack (NF_IP_PRI_CONNTRACK) and just
+ *   before destination NAT (NF_IP_PRI_NAT_DST); nftables rules at mangle
+ *   priority still come first, so an explicit `ct helper` wins.
+ * - Leaving: POST_ROUTING just before source NAT (NF_IP_PRI_NAT_SRC), which
+ *   covers forwarded and locally generated flows.  Destination NAT of the
+ *   flow (port forward, LOCAL_OUT DNAT) may already have been set up there,
+ *   without the helper, so the sequence adjustment of a TCP flow is added
+ *   here.
+ * - Only a conntrack that is new and unconfirmed (the flow's first packet),
+ *   UDP or TCP with a port of ports= on either side, and without a helper
+ *   is assigned.  IPS_HELPER is set as nftables does, so that no later
+ *   `ct helper` rule replaces it.
+ *
+ * The packet path reads the table under RCU (the hooks run inside it);
+ * flows on interfaces without an entry pay a port test and one hash lookup,
+ * and nothing at all while no interface of the namespace is enabled.
  */
 #include <linux/hash.h>
 #include <linux/netdevice.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter_ipv4.h>
 #include <linux/rtnetlink.h>
 #include <linux/slab.h>
 #include <net/netfilter/nf_conntrack_ecache.h>
 #include <net/netfilter/nf_conntrack_expect.h>
 #include <net/netfilter/nf_conntrack_helper.h>
+#include <net/netfilter/nf_conntrack_seqadj.h>
 
 #include "sipalg_ctl.h"
 
@@ -70,6 +98,121 @@ int sipalg_ct_ifindex(const struct nf_conn *ct)
 
 	return d ? d->ifindex : 0;
 }
+
+/* ------------------------------------------------------------ assignment */
+
+static bool is_sip_port(__be16 port)
+{
+	u16 p = ntohs(port);
+	unsigned int i;
+
+	for (i = 0; i < sipalg_nports; i++)
+		if (sipalg_ports[i] == p)
+			return true;
+	return false;
+}
+
+static void assign(struct nf_conn *ct, u8 l4proto, int ifindex,
+		   union sipalg_iface_cfg cfg, bool leaving)
+{
+	struct nf_conn_help *help = nfct_help(ct);
+	struct sipalg_ct_data *d;
+
+	if (test_bit(IPS_HELPER_BIT, &ct->status))
+		return;
+	if (help && rcu_access_pointer(help->helper))
+		return;
+	if (!help && !nf_ct_helper_ext_add(ct, GFP_ATOMIC))
+		return;
+	if (leaving && l4proto == IPPROTO_TCP && !nfct_seqadj(ct) &&
+	    !nfct_seqadj_ext_add(ct))
+		return;
+	/* Adding an extension may have moved the others. */
+	help = nfct_help(ct);
+	d = sipalg_ct_data(ct);
+	memset(d, 0, sizeof(*d));
+	d->ifindex = ifindex;
+	d->mode = cfg.mode;
+	d->malformed = cfg.malformed;
+	rcu_assign_pointer(help->helper,
+			   &sipalg_helpers[l4proto == IPPROTO_UDP ? 0 : 1]);
+	set_bit(IPS_HELPER_BIT, &ct->status);
+}
+
+static unsigned int sipalg_assign_hook(void *priv, struct sk_buff *skb,
+				       const struct nf_hook_state *state)
+{
+	bool leaving = state->hook == NF_INET_POST_ROUTING;
+	const struct nf_conntrack_tuple *t;
+	const struct net_device *dev;
+	enum ip_conntrack_info ctinfo;
+	struct sipalg_iface *iface;
+	union sipalg_iface_cfg cfg;
+	struct sipalg_net *sn;
+	struct nf_conn *ct;
+	u8 l4proto;
+
+	ct = nf_ct_get(skb, &ctinfo);
+	if (!ct || ctinfo != IP_CT_NEW || nf_ct_is_confirmed(ct) ||
+	    nf_ct_is_template(ct))
+		return NF_ACCEPT;
+	sn = sipalg_pernet(state->net);
+	if (!READ_ONCE(sn->n_enabled))
+		return NF_ACCEPT;
+	t = &ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple;
+	l4proto = t->dst.protonum;
+	if (l4proto != IPPROTO_UDP && l4proto != IPPROTO_TCP)
+		return NF_ACCEPT;
+	if (!is_sip_port(t->dst.u.all) && !is_sip_port(t->src.u.all))
+		return NF_ACCEPT;
+	dev = leaving ? state->out : state->in;
+	if (!dev)
+		return NF_ACCEPT;
+	iface = sipalg_iface_find(sn, dev->ifindex);
+	if (!iface)
+		return NF_ACCEPT;
+	cfg.word = READ_ONCE(iface->cfg.word);
+	if (cfg.enabled)
+		assign(ct, l4proto, dev->ifindex, cfg, leaving);
+	return NF_ACCEPT;
+}
+
+static const struct nf_hook_ops sipalg_hook_ops[] = {
+	{
+		.hook		= sipalg_assign_hook,
+		.pf		= NFPROTO_INET,
+		.hooknum	= NF_INET_PRE_ROUTING,
+		.priority	= NF_IP_PRI_NAT_DST - 1,
+	},
+	{
+		.hook		= sipalg_assign_hook,
+		.pf		= NFPROTO_INET,
+		.hooknum	= NF_INET_POST_ROUTING,
+		.priority	= NF_IP_PRI_NAT_SRC - 1,
+	},
+};
+
+static int __net_init sipalg_hooks_init(struct net *net)
+{
+	return nf_register_net_hooks(net, sipalg_hook_ops,
+				     ARRAY_SIZE(sipalg_hook_ops));
+}
+
+static void __net_exit sipalg_hooks_exit(struct net *net)
+{
+	nf_unregister_net_hooks(net, sipalg_hook_ops,
+				ARRAY_SIZE(sipalg_hook_ops));
+}
+
+/*
+ * Separate from the namespace state (sipalg_net.c): registered after the
+ * helpers and gone before them, so that nothing assigns a helper that is
+ * not registered.
+ */
+static struct pernet_operations sipalg_hooks_net_ops = {
+	.init = sipalg_hooks_init,
+	.exit = sipalg_hooks_exit,
+};
 
 /*
  * Conntrack runs in a namespace only while something there asks for it;
@@ -304,12 +447,21 @@ int sipalg_ctl_register(void)
 {
 	int ret;
 
-	ret = register_netdevice_notifier(&sipalg_netdev_nb);
+	ret = register_pernet_subsys(&sipalg_hooks_net_ops);
 	if (ret)
 		return ret;
+	ret = register_netdevice_notifier(&sipalg_netdev_nb);
+	if (ret)
+		goto err_hooks;
 	ret = sipalg_genl_register();
 	if (ret)
-		unregister_netdevice_notifier(&sipalg_netdev_nb);
+		goto err_notifier;
+	return 0;
+
+err_notifier:
+	unregister_netdevice_notifier(&sipalg_netdev_nb);
+err_hooks:
+	unregister_pernet_subsys(&sipalg_hooks_net_ops);
 	return ret;
 }
 
@@ -318,5 +470,6 @@ void sipalg_ctl_unregister(void)
 {
 	sipalg_genl_unregister();
 	unregister_netdevice_notifier(&sipalg_netdev_nb);
+	unregister_pernet_subsys(&sipalg_hooks_net_ops);
 	rcu_barrier();
 }
