@@ -83,10 +83,10 @@ static const struct kernel_param_ops choice_ops = {
 
 module_param_cb(mode, &choice_ops, &mode, 0644);
 MODULE_PARM_DESC(mode,
-		 "rewrite (default): rewrite Via/Contact/SDP of translated flows and open pinholes; pinhole: open pinholes only, never change a byte");
+		 "for flows an nftables `ct helper` rule assigned (interfaces have their own, see sipalgctl): rewrite (default): rewrite Via/Contact/SDP of translated flows and open pinholes; pinhole: open pinholes only, never change a byte");
 module_param_cb(malformed, &choice_ops, &malformed, 0644);
 MODULE_PARM_DESC(malformed,
-		 "a message that does not parse strictly: pass (default, unchanged) or drop");
+		 "for flows an nftables `ct helper` rule assigned: a message that does not parse strictly: pass (default, unchanged) or drop");
 
 /*
  * A flow an interface assigned follows that interface's current settings;

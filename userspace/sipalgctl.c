@@ -10,6 +10,7 @@
 #include <string.h>
 #include <getopt.h>
 
+#include "ctl.h"
 #include "offline.h"
 #include "sipalgctl.h"
 
@@ -20,6 +21,11 @@ struct subcommand {
 };
 
 static const struct subcommand subcommands[] = {
+	{ "enable", cmd_enable, "handle SIP flows through an interface (mode, malformed action)" },
+	{ "disable", cmd_disable, "stop handling new flows through an interface (--flush: and its flows)" },
+	{ "show", cmd_show, "show the interfaces sipalg is configured on" },
+	{ "stats", cmd_stats, "print (or --reset) the counters of the namespace or an interface" },
+	{ "flows", cmd_flows, "list the connections sipalg handles and their pinholes" },
 	{ "parse", cmd_parse, "parse a SIP message as the module does and show what it found" },
 	{ "rewrite", cmd_rewrite, "print the bytes the module would send for a message" },
 };

@@ -10,5 +10,7 @@
 #define EXIT_OK		0
 #define EXIT_FAIL	1	/* malformed message / operation failed */
 #define EXIT_USAGE	2
+#define EXIT_NOMODULE	3	/* the sipalg module is not loaded */
+#define EXIT_PERM	4	/* needs CAP_NET_ADMIN */
 
 #endif

@@ -1,0 +1,412 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * flows: the conntracks sipalg handles (helper "sipalg", whichever way it
+ * was attached) and their pinholes (the expectations they opened), read
+ * from ctnetlink with libnetfilter_conntrack.
+ */
+#include "ctl.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <libnetfilter_conntrack/libnetfilter_conntrack.h>
+
+#include "genl.h"
+#include "json.h"
+#include "sipalgctl.h"
+
+#define HELPER "sipalg"
+
+struct endpoint {
+	bool any;		/* wildcard (an expectation's source) */
+	char addr[INET6_ADDRSTRLEN];
+	unsigned int port;
+	bool any_port;
+};
+
+struct pinhole {
+	unsigned int class;
+	struct endpoint src, dst, to;
+	bool nat;
+	unsigned int timeout;
+	struct pinhole *next;
+};
+
+struct flow {
+	uint8_t l3, l4;
+	struct endpoint orig_src, orig_dst, repl_src, repl_dst;
+	unsigned int timeout;
+	bool assured;
+	struct pinhole *pinholes;
+	/* the master tuple as ctnetlink gives it, to match expectations */
+	struct nf_conntrack *ct;
+};
+
+struct flow_list {
+	struct flow *v;
+	size_t n, cap;
+	int err;
+};
+
+/* @l3: the flow's family (an expectation's tuples may not say it). */
+static void endpoint_of(const struct nf_conntrack *ct, uint8_t l3, bool reply,
+			bool src, struct endpoint *e)
+{
+	const void *addr;
+	int a4, a6, p;
+
+	if (reply) {
+		a4 = src ? ATTR_REPL_IPV4_SRC : ATTR_REPL_IPV4_DST;
+		a6 = src ? ATTR_REPL_IPV6_SRC : ATTR_REPL_IPV6_DST;
+		p = src ? ATTR_REPL_PORT_SRC : ATTR_REPL_PORT_DST;
+	} else {
+		a4 = src ? ATTR_ORIG_IPV4_SRC : ATTR_ORIG_IPV4_DST;
+		a6 = src ? ATTR_ORIG_IPV6_SRC : ATTR_ORIG_IPV6_DST;
+		p = src ? ATTR_ORIG_PORT_SRC : ATTR_ORIG_PORT_DST;
+	}
+	addr = nfct_get_attr(ct, l3 == AF_INET6 ? a6 : a4);
+	memset(e, 0, sizeof(*e));
+	if (!addr || !inet_ntop(l3 == AF_INET6 ? AF_INET6 : AF_INET, addr,
+				e->addr, sizeof(e->addr)))
+		snprintf(e->addr, sizeof(e->addr), "?");
+	e->port = ntohs(nfct_get_attr_u16(ct, p));
+}
+
+static int flow_cb(enum nf_conntrack_msg_type type, struct nf_conntrack *ct,
+		   void *data)
+{
+	struct flow_list *l = data;
+	const char *helper;
+	struct flow *f;
+
+	(void)type;
+	helper = nfct_attr_is_set(ct, ATTR_HELPER_NAME) ?
+		 nfct_get_attr(ct, ATTR_HELPER_NAME) : NULL;
+	if (!helper || strcmp(helper, HELPER))
+		return NFCT_CB_CONTINUE;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		struct flow *v = realloc(l->v, cap * sizeof(*v));
+
+		if (!v) {
+			l->err = -ENOMEM;
+			return NFCT_CB_STOP;
+		}
+		l->v = v;
+		l->cap = cap;
+	}
+	f = &l->v[l->n++];
+	memset(f, 0, sizeof(*f));
+	f->l3 = nfct_get_attr_u8(ct, ATTR_L3PROTO);
+	f->l4 = nfct_get_attr_u8(ct, ATTR_L4PROTO);
+	endpoint_of(ct, f->l3, false, true, &f->orig_src);
+	endpoint_of(ct, f->l3, false, false, &f->orig_dst);
+	endpoint_of(ct, f->l3, true, true, &f->repl_src);
+	endpoint_of(ct, f->l3, true, false, &f->repl_dst);
+	f->timeout = nfct_attr_is_set(ct, ATTR_TIMEOUT) ?
+		     nfct_get_attr_u32(ct, ATTR_TIMEOUT) : 0;
+	f->assured = nfct_attr_is_set(ct, ATTR_STATUS) &&
+		     (nfct_get_attr_u32(ct, ATTR_STATUS) & IPS_ASSURED);
+	f->ct = ct;
+	return NFCT_CB_STOLEN;
+}
+
+/* The expectation's master is the flow's original tuple. */
+static bool same_master(const struct flow *f, const struct nf_conntrack *m)
+{
+	struct endpoint src, dst;
+
+	if (nfct_get_attr_u8(m, ATTR_L3PROTO) != f->l3 ||
+	    nfct_get_attr_u8(m, ATTR_L4PROTO) != f->l4)
+		return false;
+	endpoint_of(m, f->l3, false, true, &src);
+	endpoint_of(m, f->l3, false, false, &dst);
+	return !strcmp(src.addr, f->orig_src.addr) && src.port == f->orig_src.port &&
+	       !strcmp(dst.addr, f->orig_dst.addr) && dst.port == f->orig_dst.port;
+}
+
+static bool src_is_any(const struct nf_conntrack *mask, uint8_t l3)
+{
+	static const uint8_t zero[16];
+	const void *a;
+
+	a = nfct_get_attr(mask, l3 == AF_INET6 ? ATTR_ORIG_IPV6_SRC :
+						 ATTR_ORIG_IPV4_SRC);
+	return !a || !memcmp(a, zero, l3 == AF_INET6 ? 16 : 4);
+}
+
+static int exp_cb(enum nf_conntrack_msg_type type, struct nf_expect *exp,
+		  void *data)
+{
+	const struct nf_conntrack *expected, *mask, *master, *nat;
+	struct flow_list *l = data;
+	struct pinhole *p;
+	const char *helper;
+	uint8_t l3;
+	size_t i;
+
+	(void)type;
+	helper = nfexp_attr_is_set(exp, ATTR_EXP_HELPER_NAME) ?
+		 nfexp_get_attr(exp, ATTR_EXP_HELPER_NAME) : NULL;
+	if (!helper || strcmp(helper, HELPER))
+		return NFCT_CB_CONTINUE;
+	master = nfexp_get_attr(exp, ATTR_EXP_MASTER);
+	expected = nfexp_get_attr(exp, ATTR_EXP_EXPECTED);
+	mask = nfexp_get_attr(exp, ATTR_EXP_MASK);
+	if (!master || !expected || !mask)
+		return NFCT_CB_CONTINUE;
+	for (i = 0; i < l->n; i++)
+		if (same_master(&l->v[i], master))
+			break;
+	if (i == l->n)
+		return NFCT_CB_CONTINUE;	/* its flow ended meanwhile */
+	l3 = l->v[i].l3;
+	p = calloc(1, sizeof(*p));
+	if (!p) {
+		l->err = -ENOMEM;
+		return NFCT_CB_STOP;
+	}
+	p->class = nfexp_attr_is_set(exp, ATTR_EXP_CLASS) ?
+		   nfexp_get_attr_u32(exp, ATTR_EXP_CLASS) : 0;
+	p->timeout = nfexp_get_attr_u32(exp, ATTR_EXP_TIMEOUT);
+	endpoint_of(expected, l3, false, true, &p->src);
+	endpoint_of(expected, l3, false, false, &p->dst);
+	p->src.any = src_is_any(mask, l3);
+	p->src.any_port = !nfct_get_attr_u16(mask, ATTR_ORIG_PORT_SRC);
+	nat = nfexp_attr_is_set(exp, ATTR_EXP_NAT_TUPLE) ?
+	      nfexp_get_attr(exp, ATTR_EXP_NAT_TUPLE) : NULL;
+	if (nat) {
+		p->nat = true;
+		endpoint_of(nat, l3, false, true, &p->to);
+	}
+	/* Keep the order conntrack lists them in. */
+	{
+		struct pinhole **tail = &l->v[i].pinholes;
+
+		while (*tail)
+			tail = &(*tail)->next;
+		*tail = p;
+	}
+	return NFCT_CB_CONTINUE;
+}
+
+static const char *l4_name(uint8_t l4)
+{
+	return l4 == IPPROTO_UDP ? "udp" : l4 == IPPROTO_TCP ? "tcp" : "?";
+}
+
+static const char *class_name(unsigned int class)
+{
+	return class == SIPALG_EXPECT_CLASS_SIGNALLING ? "signalling" :
+	       class == SIPALG_EXPECT_CLASS_MEDIA ? "media" : "other";
+}
+
+static void text_endpoint(const struct endpoint *e, bool v6)
+{
+	if (e->any)
+		fputs("any", stdout);
+	else if (v6)
+		printf("[%s]", e->addr);
+	else
+		fputs(e->addr, stdout);
+	if (!e->any_port)
+		printf(":%u", e->port);
+}
+
+static bool endpoint_eq(const struct endpoint *a, const struct endpoint *b)
+{
+	return a->port == b->port && !strcmp(a->addr, b->addr);
+}
+
+static void print_text(const struct flow_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		const struct flow *f = &l->v[i];
+		bool v6 = f->l3 == AF_INET6;
+		const struct pinhole *p;
+
+		printf("%s ", l4_name(f->l4));
+		text_endpoint(&f->orig_src, v6);
+		fputs(" -> ", stdout);
+		text_endpoint(&f->orig_dst, v6);
+		/* Where NAT put the flow: its reply tuple, reversed. */
+		if (!endpoint_eq(&f->repl_dst, &f->orig_src)) {
+			fputs(" snat ", stdout);
+			text_endpoint(&f->repl_dst, v6);
+		}
+		if (!endpoint_eq(&f->repl_src, &f->orig_dst)) {
+			fputs(" dnat ", stdout);
+			text_endpoint(&f->repl_src, v6);
+		}
+		printf(" timeout %u%s\n", f->timeout, f->assured ? " assured" : "");
+		for (p = f->pinholes; p; p = p->next) {
+			printf("  pinhole %s %s ", class_name(p->class), l4_name(f->l4));
+			text_endpoint(&p->src, v6);
+			fputs(" -> ", stdout);
+			text_endpoint(&p->dst, v6);
+			if (p->nat) {
+				fputs(" to ", stdout);
+				text_endpoint(&p->to, v6);
+			}
+			printf(" timeout %u\n", p->timeout);
+		}
+	}
+}
+
+static void json_endpoint(struct json *j, const char *addr_key,
+			  const char *port_key, const struct endpoint *e)
+{
+	json_key(j, addr_key);
+	if (e->any)
+		json_null(j);
+	else
+		json_str(j, e->addr);
+	json_key(j, port_key);
+	if (e->any_port)
+		json_null(j);
+	else
+		json_int(j, e->port);
+}
+
+static void print_json(const struct flow_list *l)
+{
+	struct json j;
+	size_t i;
+
+	json_init(&j, stdout);
+	json_arr_begin(&j);
+	for (i = 0; i < l->n; i++) {
+		const struct flow *f = &l->v[i];
+		const struct pinhole *p;
+
+		json_obj_begin(&j);
+		json_key(&j, "family");
+		json_str(&j, f->l3 == AF_INET6 ? "ipv6" : "ipv4");
+		json_key(&j, "proto");
+		json_str(&j, l4_name(f->l4));
+		json_endpoint(&j, "src", "sport", &f->orig_src);
+		json_endpoint(&j, "dst", "dport", &f->orig_dst);
+		json_endpoint(&j, "reply_src", "reply_sport", &f->repl_src);
+		json_endpoint(&j, "reply_dst", "reply_dport", &f->repl_dst);
+		json_key(&j, "timeout");
+		json_int(&j, f->timeout);
+		json_key(&j, "assured");
+		json_bool(&j, f->assured);
+		json_key(&j, "pinholes");
+		json_arr_begin(&j);
+		for (p = f->pinholes; p; p = p->next) {
+			json_obj_begin(&j);
+			json_key(&j, "class");
+			json_str(&j, class_name(p->class));
+			json_endpoint(&j, "src", "sport", &p->src);
+			json_endpoint(&j, "dst", "dport", &p->dst);
+			json_key(&j, "to");
+			if (p->nat)
+				json_str(&j, p->to.addr);
+			else
+				json_null(&j);
+			json_key(&j, "to_port");
+			if (p->nat)
+				json_int(&j, p->to.port);
+			else
+				json_null(&j);
+			json_key(&j, "timeout");
+			json_int(&j, p->timeout);
+			json_obj_end(&j);
+		}
+		json_arr_end(&j);
+		json_obj_end(&j);
+	}
+	json_arr_end(&j);
+	json_finish(&j);
+}
+
+static void flows_usage(FILE *f)
+{
+	fputs("Usage: sipalgctl flows [-j|--json]\n"
+	      "List the connections sipalg handles in this network namespace (conntrack\n"
+	      "entries with helper \"sipalg\": addresses and ports, where NAT put them,\n"
+	      "seconds left) and the pinholes each has open (class, from where, to\n"
+	      "which public address and port, where they are forwarded, seconds left).\n"
+	      "Needs CAP_NET_ADMIN (conntrack tables).\n"
+	      "Exit status: 0 done, 1 failed, 2 usage error, 3 module not loaded,\n"
+	      "4 permission denied.\n", f);
+}
+
+/* The conntracks, or with @expectations the expectations, into @l. */
+static int dump(bool expectations, struct flow_list *l)
+{
+	uint32_t family = AF_UNSPEC;
+	struct nfct_handle *h;
+	int ret;
+
+	h = nfct_open(expectations ? EXPECT : CONNTRACK, 0);
+	if (!h)
+		return -errno;
+	if (!expectations) {
+		nfct_callback_register(h, NFCT_T_ALL, flow_cb, l);
+		ret = nfct_query(h, NFCT_Q_DUMP, &family);
+	} else {
+		nfexp_callback_register(h, NFCT_T_ALL, exp_cb, l);
+		ret = nfexp_query(h, NFCT_Q_DUMP, &family);
+	}
+	if (ret < 0)
+		ret = -errno;
+	nfct_close(h);
+	return ret < 0 ? ret : l->err;
+}
+
+int cmd_flows(int argc, char **argv)
+{
+	struct flow_list l = { 0 };
+	bool want_json = false;
+	struct sgenl g;
+	size_t i;
+	int ret;
+
+	ret = ctl_options(argc, argv, flows_usage, &want_json, NULL, NULL);
+	if (ret >= 0)
+		return ret;
+	if (optind != argc) {
+		flows_usage(stderr);
+		return EXIT_USAGE;
+	}
+	/* Without the module there are no such flows: say why. */
+	ret = sgenl_open(&g);
+	if (ret)
+		return ret;
+	sgenl_close(&g);
+
+	ret = dump(false, &l);
+	if (!ret)
+		ret = dump(true, &l);
+	if (ret == -EPERM) {
+		fprintf(stderr, "sipalgctl: permission denied: needs CAP_NET_ADMIN\n");
+		ret = EXIT_PERM;
+	} else if (ret) {
+		fprintf(stderr, "sipalgctl: cannot read the conntrack tables: %s\n",
+			strerror(-ret));
+		ret = EXIT_FAIL;
+	} else {
+		if (want_json)
+			print_json(&l);
+		else
+			print_text(&l);
+	}
+	for (i = 0; i < l.n; i++) {
+		struct pinhole *p = l.v[i].pinholes, *next;
+
+		for (; p; p = next) {
+			next = p->next;
+			free(p);
+		}
+		nfct_destroy(l.v[i].ct);
+	}
+	free(l.v);
+	return ret;
+}

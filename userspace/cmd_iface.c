@@ -1,0 +1,401 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * enable, disable, show: sipalg per interface, in the style of ip(8).
+ * Interfaces are names here and ifindexes on the wire.
+ */
+#include "ctl.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "genl.h"
+#include "json.h"
+#include "sipalgctl.h"
+
+static const char *const mode_names[] = {
+	[SIPALG_MODE_REWRITE] = "rewrite",
+	[SIPALG_MODE_PINHOLE] = "pinhole",
+};
+
+static const char *const malformed_names[] = {
+	[SIPALG_MALFORMED_ACTION_PASS] = "pass",
+	[SIPALG_MALFORMED_ACTION_DROP] = "drop",
+};
+
+static const char *choice_name(const char *const *names, unsigned int n,
+			       unsigned int v)
+{
+	return v < n ? names[v] : "unknown";
+}
+
+#define MODE_NAME(v) choice_name(mode_names, 2, v)
+#define MALFORMED_NAME(v) choice_name(malformed_names, 2, v)
+
+static int lookup_choice(const char *const *names, unsigned int n,
+			 const char *val)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(val, names[i]))
+			return (int)i;
+	return -1;
+}
+
+/*
+ * Options of the netlink subcommands: -h/--help always, -j/--json when
+ * @json is given, --@flag (e.g. "flush") when @flag is.  Options may come
+ * anywhere.  Returns -1 to go on, else the exit status.
+ */
+int ctl_options(int argc, char **argv, void (*usage)(FILE *), bool *json,
+		const char *flag, bool *flag_set)
+{
+	struct option opts[4];
+	int c, n = 0;
+
+	opts[n++] = (struct option){ "help", no_argument, NULL, 'h' };
+	if (json)
+		opts[n++] = (struct option){ "json", no_argument, NULL, 'j' };
+	if (flag)
+		opts[n++] = (struct option){ flag, no_argument, NULL, 'f' };
+	opts[n] = (struct option){ NULL, 0, NULL, 0 };
+
+	while ((c = getopt_long(argc, argv, json ? "hj" : "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			*json = true;
+			break;
+		case 'f':
+			*flag_set = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	return -1;
+}
+
+/* ---------------------------------------------------------------- enable */
+
+static void enable_usage(FILE *f)
+{
+	fputs("Usage: sipalgctl enable IFACE [mode rewrite|pinhole] [malformed pass|drop]\n"
+	      "Handle the SIP flows whose first packet enters or leaves through IFACE.\n"
+	      "  mode rewrite   rewrite Via, Contact and SDP of NATed flows and open the\n"
+	      "                 media pinholes (the default for a newly enabled interface)\n"
+	      "  mode pinhole   open the pinholes only, never change a byte\n"
+	      "  malformed pass forward a message that does not parse strictly unchanged\n"
+	      "                 (default)\n"
+	      "  malformed drop drop it\n"
+	      "A setting left out keeps its current value.  Needs CAP_NET_ADMIN.\n"
+	      "Exit status: 0 done, 1 refused (the reason is printed), 2 usage error,\n"
+	      "3 module not loaded, 4 permission denied.\n", f);
+}
+
+int cmd_enable(int argc, char **argv)
+{
+	char buf[SGENL_MSG_SIZE];
+	int mode = -1, malformed = -1, i, ret;
+	unsigned int ifindex;
+	struct nlmsghdr *nlh;
+	struct sgenl g;
+	const char *ifname;
+
+	ret = ctl_options(argc, argv, enable_usage, NULL, NULL, NULL);
+	if (ret >= 0)
+		return ret;
+	if (optind >= argc) {
+		enable_usage(stderr);
+		return EXIT_USAGE;
+	}
+	ifname = argv[optind];
+	for (i = optind + 1; i < argc; i += 2) {
+		const char *key = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!strcmp(key, "mode")) {
+			mode = val ? lookup_choice(mode_names, 2, val) : -1;
+			if (mode < 0) {
+				fprintf(stderr, "sipalgctl: mode '%s' is not valid: use rewrite or pinhole\n",
+					val ? val : "");
+				return EXIT_USAGE;
+			}
+		} else if (!strcmp(key, "malformed")) {
+			malformed = val ? lookup_choice(malformed_names, 2, val) : -1;
+			if (malformed < 0) {
+				fprintf(stderr, "sipalgctl: malformed '%s' is not valid: use pass or drop\n",
+					val ? val : "");
+				return EXIT_USAGE;
+			}
+		} else {
+			fprintf(stderr, "sipalgctl: enable: unknown argument '%s'\n", key);
+			enable_usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+
+	ret = sgenl_open(&g);
+	if (ret)
+		return ret;
+	ifindex = sgenl_ifindex(ifname);
+	if (!ifindex) {
+		sgenl_close(&g);
+		return EXIT_FAIL;
+	}
+	nlh = sgenl_request(&g, buf, SIPALG_CMD_IFACE_SET, false);
+	mnl_attr_put_u32(nlh, SIPALG_A_IFINDEX, ifindex);
+	mnl_attr_put_u8(nlh, SIPALG_A_ENABLED, 1);
+	if (mode >= 0)
+		mnl_attr_put_u8(nlh, SIPALG_A_MODE, (uint8_t)mode);
+	if (malformed >= 0)
+		mnl_attr_put_u8(nlh, SIPALG_A_MALFORMED, (uint8_t)malformed);
+	ret = sgenl_talk(&g, nlh, NULL, NULL);
+	if (ret) {
+		char ctx[64];
+
+		snprintf(ctx, sizeof(ctx), "cannot enable sipalg on '%s'", ifname);
+		ret = sgenl_fail(&g, ret, ctx);
+	}
+	sgenl_close(&g);
+	return ret;
+}
+
+/* --------------------------------------------------------------- disable */
+
+static void disable_usage(FILE *f)
+{
+	fputs("Usage: sipalgctl disable IFACE [--flush]\n"
+	      "Stop handling new SIP flows that enter or leave through IFACE and forget\n"
+	      "its settings.  Flows already handled keep the ALG (with the settings they\n"
+	      "started with) until they end, unless\n"
+	      "  --flush   also detach the ALG from the flows IFACE assigned and remove\n"
+	      "            their pinholes (the flows themselves go on, untouched)\n"
+	      "Needs CAP_NET_ADMIN.\n"
+	      "Exit status: 0 done, 1 refused (e.g. not enabled on IFACE), 2 usage error,\n"
+	      "3 module not loaded, 4 permission denied.\n", f);
+}
+
+static int flushed_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[SIPALG_A_MAX + 1];
+	unsigned int *counts = data;
+
+	sgenl_parse(nlh, tb);
+	if (tb[SIPALG_A_FLUSHED_FLOWS])
+		counts[0] = mnl_attr_get_u32(tb[SIPALG_A_FLUSHED_FLOWS]);
+	if (tb[SIPALG_A_FLUSHED_EXPECTATIONS])
+		counts[1] = mnl_attr_get_u32(tb[SIPALG_A_FLUSHED_EXPECTATIONS]);
+	return MNL_CB_OK;
+}
+
+int cmd_disable(int argc, char **argv)
+{
+	char buf[SGENL_MSG_SIZE];
+	unsigned int ifindex, counts[2] = { 0, 0 };
+	struct nlmsghdr *nlh;
+	bool flush = false;
+	struct sgenl g;
+	int ret;
+
+	ret = ctl_options(argc, argv, disable_usage, NULL, "flush", &flush);
+	if (ret >= 0)
+		return ret;
+	if (optind != argc - 1) {
+		disable_usage(stderr);
+		return EXIT_USAGE;
+	}
+	ret = sgenl_open(&g);
+	if (ret)
+		return ret;
+	ifindex = sgenl_ifindex(argv[optind]);
+	if (!ifindex) {
+		sgenl_close(&g);
+		return EXIT_FAIL;
+	}
+	nlh = sgenl_request(&g, buf, SIPALG_CMD_IFACE_DEL, false);
+	mnl_attr_put_u32(nlh, SIPALG_A_IFINDEX, ifindex);
+	if (flush)
+		mnl_attr_put(nlh, SIPALG_A_FLUSH, 0, NULL);
+	ret = sgenl_talk(&g, nlh, flushed_cb, counts);
+	if (ret == -ENOENT) {
+		fprintf(stderr, "sipalgctl: sipalg is not enabled on '%s'\n", argv[optind]);
+		ret = EXIT_FAIL;
+	} else if (ret) {
+		char ctx[64];
+
+		snprintf(ctx, sizeof(ctx), "cannot disable sipalg on '%s'", argv[optind]);
+		ret = sgenl_fail(&g, ret, ctx);
+	} else if (flush) {
+		printf("%s: detached %u flow%s, removed %u pinhole%s\n",
+		       argv[optind], counts[0], counts[0] == 1 ? "" : "s",
+		       counts[1], counts[1] == 1 ? "" : "s");
+	}
+	sgenl_close(&g);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ show */
+
+static void show_usage(FILE *f)
+{
+	fputs("Usage: sipalgctl show [-j|--json] [IFACE]\n"
+	      "Show the interfaces sipalg is configured on (enabled or disabled, mode,\n"
+	      "malformed action), or IFACE's settings (\"off\" when none).\n"
+	      "Exit status: 0 done, 1 failed, 2 usage error, 3 module not loaded.\n", f);
+}
+
+struct iface_entry {
+	unsigned int ifindex;
+	char name[IF_NAMESIZE];
+	bool enabled;
+	unsigned int mode, malformed;
+};
+
+struct iface_list {
+	struct iface_entry *v;
+	size_t n, cap;
+};
+
+static int iface_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[SIPALG_A_MAX + 1];
+	struct iface_list *l = data;
+	struct iface_entry *e;
+
+	sgenl_parse(nlh, tb);
+	if (!tb[SIPALG_A_IFINDEX])
+		return MNL_CB_OK;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		struct iface_entry *v = realloc(l->v, cap * sizeof(*v));
+
+		if (!v)
+			return MNL_CB_ERROR;
+		l->v = v;
+		l->cap = cap;
+	}
+	e = &l->v[l->n++];
+	memset(e, 0, sizeof(*e));
+	e->ifindex = mnl_attr_get_u32(tb[SIPALG_A_IFINDEX]);
+	if (tb[SIPALG_A_IFNAME])
+		snprintf(e->name, sizeof(e->name), "%s", mnl_attr_get_str(tb[SIPALG_A_IFNAME]));
+	else
+		snprintf(e->name, sizeof(e->name), "if%u", e->ifindex);
+	e->enabled = tb[SIPALG_A_ENABLED] && mnl_attr_get_u8(tb[SIPALG_A_ENABLED]);
+	e->mode = tb[SIPALG_A_MODE] ? mnl_attr_get_u8(tb[SIPALG_A_MODE]) : 0;
+	e->malformed = tb[SIPALG_A_MALFORMED] ? mnl_attr_get_u8(tb[SIPALG_A_MALFORMED]) : 0;
+	return MNL_CB_OK;
+}
+
+static int by_ifindex(const void *a, const void *b)
+{
+	const struct iface_entry *x = a, *y = b;
+
+	return (x->ifindex > y->ifindex) - (x->ifindex < y->ifindex);
+}
+
+static void show_entry(struct json *j, const struct iface_entry *e,
+		       bool configured)
+{
+	if (!j) {
+		if (configured)
+			printf("%s: %s mode %s malformed %s\n", e->name,
+			       e->enabled ? "enabled" : "disabled",
+			       MODE_NAME(e->mode), MALFORMED_NAME(e->malformed));
+		else
+			printf("%s: off\n", e->name);
+		return;
+	}
+	json_obj_begin(j);
+	json_key(j, "ifname");
+	json_str(j, e->name);
+	json_key(j, "ifindex");
+	json_int(j, e->ifindex);
+	json_key(j, "configured");
+	json_bool(j, configured);
+	json_key(j, "enabled");
+	json_bool(j, configured && e->enabled);
+	json_key(j, "mode");
+	if (configured)
+		json_str(j, MODE_NAME(e->mode));
+	else
+		json_null(j);
+	json_key(j, "malformed");
+	if (configured)
+		json_str(j, MALFORMED_NAME(e->malformed));
+	else
+		json_null(j);
+	json_obj_end(j);
+}
+
+int cmd_show(int argc, char **argv)
+{
+	char buf[SGENL_MSG_SIZE];
+	struct iface_list l = { 0 };
+	struct nlmsghdr *nlh;
+	struct json json, *j = NULL;
+	bool want_json = false;
+	const char *ifname = NULL;
+	unsigned int ifindex = 0;
+	struct sgenl g;
+	size_t i;
+	int ret;
+
+	ret = ctl_options(argc, argv, show_usage, &want_json, NULL, NULL);
+	if (ret >= 0)
+		return ret;
+	if (optind < argc - 1) {
+		show_usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (optind == argc - 1)
+		ifname = argv[optind];
+	ret = sgenl_open(&g);
+	if (ret)
+		return ret;
+	if (ifname) {
+		ifindex = sgenl_ifindex(ifname);
+		if (!ifindex) {
+			sgenl_close(&g);
+			return EXIT_FAIL;
+		}
+	}
+	nlh = sgenl_request(&g, buf, SIPALG_CMD_IFACE_GET, !ifname);
+	if (ifname)
+		mnl_attr_put_u32(nlh, SIPALG_A_IFINDEX, ifindex);
+	ret = sgenl_talk(&g, nlh, iface_cb, &l);
+	if (ret && !(ret == -ENOENT && ifname)) {
+		ret = sgenl_fail(&g, ret, "cannot read the interface settings");
+		goto out;
+	}
+	ret = EXIT_OK;
+	qsort(l.v, l.n, sizeof(*l.v), by_ifindex);
+	if (want_json) {
+		j = &json;
+		json_init(j, stdout);
+		json_arr_begin(j);
+	}
+	if (ifname && !l.n) {
+		struct iface_entry off = { .ifindex = ifindex };
+
+		snprintf(off.name, sizeof(off.name), "%s", ifname);
+		show_entry(j, &off, false);
+	}
+	for (i = 0; i < l.n; i++)
+		show_entry(j, &l.v[i], true);
+	if (j) {
+		json_arr_end(j);
+		json_finish(j);
+	}
+out:
+	free(l.v);
+	sgenl_close(&g);
+	return ret;
+}

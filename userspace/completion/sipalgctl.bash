@@ -1,0 +1,79 @@
+# SPDX-License-Identifier: GPL-2.0
+# bash completion for sipalgctl(8).  Self-contained: works without the
+# bash-completion package (only COMP_WORDS, COMP_CWORD and compgen).
+# The COMPREPLY=($(compgen ...)) idiom splits on purpose (words have no
+# blanks):
+# shellcheck disable=SC2207
+
+_sipalgctl_ifaces() {
+	local d
+	for d in /sys/class/net/*; do
+		[ -e "$d" ] && printf '%s\n' "${d##*/}"
+	done
+}
+
+_sipalgctl() {
+	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
+	local cmds="enable disable show stats flows parse rewrite"
+	local cmd=${COMP_WORDS[1]:-} i nargs=0 word
+
+	COMPREPLY=()
+	if [ "$COMP_CWORD" -eq 1 ]; then
+		COMPREPLY=($(compgen -W "$cmds --help --version" -- "$cur"))
+		return 0
+	fi
+	# Words before the cursor that are not options: the IFACE, keywords.
+	for ((i = 2; i < COMP_CWORD; i++)); do
+		word=${COMP_WORDS[i]}
+		[ "${word#-}" = "$word" ] && nargs=$((nargs + 1))
+	done
+
+	case $cmd in
+	enable)
+		case $prev in
+		mode) COMPREPLY=($(compgen -W "rewrite pinhole" -- "$cur")) ;;
+		malformed) COMPREPLY=($(compgen -W "pass drop" -- "$cur")) ;;
+		*)
+			if [ "$nargs" -eq 0 ]; then
+				COMPREPLY=($(compgen -W "$(_sipalgctl_ifaces) --help" -- "$cur"))
+			else
+				COMPREPLY=($(compgen -W "mode malformed" -- "$cur"))
+			fi
+			;;
+		esac
+		;;
+	disable)
+		if [ "$nargs" -eq 0 ]; then
+			COMPREPLY=($(compgen -W "$(_sipalgctl_ifaces) --flush --help" -- "$cur"))
+		else
+			COMPREPLY=($(compgen -W "--flush" -- "$cur"))
+		fi
+		;;
+	show)
+		COMPREPLY=($(compgen -W "-j --json --help" -- "$cur"))
+		[ "$nargs" -eq 0 ] && COMPREPLY+=($(compgen -W "$(_sipalgctl_ifaces)" -- "$cur"))
+		;;
+	stats)
+		COMPREPLY=($(compgen -W "-j --json --reset --help" -- "$cur"))
+		[ "$nargs" -eq 0 ] && COMPREPLY+=($(compgen -W "$(_sipalgctl_ifaces)" -- "$cur"))
+		;;
+	flows)
+		COMPREPLY=($(compgen -W "-j --json --help" -- "$cur"))
+		;;
+	parse)
+		COMPREPLY=($(compgen -W "-j --json --tcp --help" -- "$cur") $(compgen -f -- "$cur"))
+		;;
+	rewrite)
+		case $prev in
+		--mode) COMPREPLY=($(compgen -W "rewrite pinhole" -- "$cur")) ;;
+		--internal | --external | --media-port) ;;
+		*)
+			COMPREPLY=($(compgen -W "--internal --external --reply --media-port --mode --tcp -v --verbose --help" -- "$cur") $(compgen -f -- "$cur"))
+			;;
+		esac
+		;;
+	esac
+	return 0
+}
+
+complete -F _sipalgctl sipalgctl
