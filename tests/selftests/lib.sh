@@ -380,3 +380,286 @@ wait_for() {
 	done
 	"$@"
 }
+
+# ------------------------------------------- ALG end to end (alg_*.sh)
+#
+# Peers, captured SIP and the module's counters, for the tests that send
+# real SIP through the router and compare bytes:
+#   sipalgctl ARGS...              the repository's userspace/sipalgctl (its
+#                                  `rewrite` is the byte-for-byte oracle)
+#   sipalg_stat NAME               a counter of /proc/net/sipalg_stats on rtr
+#   sipalg_expect_list             rtr's expectations, one per line
+#   bytes_equal WANT GOT           cmp; on a difference, both shown
+#                                  (cat -A) as a diff
+#   capture_udp NAME               its UDP datagrams, "src sport dst dport
+#                                  hex" per line
+#   capture_payloads NAME DIR [src=A] [sport=P] [dst=A] [dport=P]
+#                                  the UDP payloads of the datagrams that
+#                                  match into DIR/1, DIR/2, ...; prints the
+#                                  count
+#   udp_sink_start NS IP PORT NAME receive datagrams into $SELFTEST_TMP/NAME/
+#                                  1, 2, ... (and N.from: "addr port")
+#   udp_sink_count NAME            datagrams received so far
+#   udp_sink_stop [NAME]           stop that sink (default: every sink)
+#   sipp_start NAME NS ARGS...     sipp in the background, in its own
+#                                  directory $SELFTEST_TMP/NAME (the
+#                                  scenario's files land there)
+#   sipp_wait NAME                 its exit status; its errors when not 0
+#   kamailio_start                 the registrar (peers/kamailio.cfg) on wan
+#   kamailio_contacts              the Contact addresses in its location table
+#   peers_stop                     stop every sink, sipp and kamailio
+#                                  (call it from test_cleanup)
+#   ktap_check_here DESC CMD...    ktap_check in this shell: for CMDs that
+#                                  start peers or captures (ktap_check runs
+#                                  CMD in a subshell, whose pids are lost)
+#   sip_flow_compare, datagrams_changed: below
+
+PEERS_DIR=$SELFTEST_DIR/peers
+
+# ktap_check_here DESC CMD...: ktap_check, with CMD run in this shell, not
+# in a subshell: it may start peers or captures that cleanup must find.
+ktap_check_here() {
+	local desc=$1 out=$SELFTEST_TMP/.check_here rc=0
+	shift
+	"$@" >"$out" 2>&1 || rc=$?
+	if [ "$rc" = 0 ]; then
+		ktap_ok "$desc"
+	else
+		[ ! -s "$out" ] || ktap_diag <"$out"
+		ktap_fail "$desc"
+	fi
+}
+
+sipalgctl() {
+	"$REPO/userspace/sipalgctl" "$@"
+}
+
+# shellcheck disable=SC2016 # an awk program
+sipalg_stat() {
+	rtr awk -v name="$1" '$1 == name { print $2; found = 1 }
+		END { if (!found) print "missing" }' /proc/net/sipalg_stats
+}
+
+sipalg_expect_list() {
+	rtr cat /proc/net/nf_conntrack_expect
+}
+
+bytes_equal() {
+	cmp -s "$1" "$2" && return 0
+	echo "$(basename "$1") ($(wc -c <"$1") bytes) and $(basename "$2") ($(wc -c <"$2") bytes) differ:"
+	# No process substitution: the VM has no /dev/fd.
+	cat -A "$1" >"$1.shown" && cat -A "$2" >"$2.shown"
+	diff "$1.shown" "$2.shown" | head -40
+	return 1
+}
+
+# Every UDP datagram of capture NAME as "src sport dst dport hex", one
+# tshark run per capture (tshark takes seconds to start in the VM).
+capture_udp() {
+	local f=$SELFTEST_TMP/$1.udp
+	if [ ! -s "$f" ] || [ "$SELFTEST_TMP/$1.pcapng" -nt "$f" ]; then
+		capture_fields "$1" udp ip.src ipv6.src udp.srcport ip.dst ipv6.dst \
+			udp.dstport udp.payload |
+			awk -F'\t' '{ print $1 $2, $3, $4 $5, $6, $7 }' >"$f"
+	fi
+	cat "$f"
+}
+
+capture_payloads() {
+	local name=$1 dir=$2 hex n=0
+	shift 2
+	mkdir -p "$dir"
+	capture_udp "$name" | awk -v sel="$*" '
+		BEGIN { n = split(sel, w, " ")
+			for (i = 1; i <= n; i++) { split(w[i], kv, "="); want[kv[1]] = kv[2] } }
+		("src" in want && $1 != want["src"]) || ("sport" in want && $2 != want["sport"]) ||
+		("dst" in want && $3 != want["dst"]) || ("dport" in want && $4 != want["dport"]) { next }
+		{ print $5 }' >"$dir/.hex"
+	while read -r hex; do
+		n=$((n + 1))
+		xxd -r -p <<<"$hex" >"$dir/$n"
+	done <"$dir/.hex"
+	echo "$n"
+}
+
+# One socket per sink: each datagram is written whole, then renamed into
+# place, so that a file that exists is complete.
+UDP_SINK_PY='
+import os, socket, sys
+ip, port, d = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+s = socket.socket(socket.AF_INET6 if ":" in ip else socket.AF_INET,
+                  socket.SOCK_DGRAM)
+s.bind((ip, port))
+open(d + "/.bound", "w").close()
+n = 0
+while True:
+    data, src = s.recvfrom(65535)
+    n += 1
+    with open("%s/.%d" % (d, n), "wb") as f:
+        f.write(data)
+    with open("%s/%d.from" % (d, n), "w") as f:
+        f.write("%s %d\n" % (src[0], src[1]))
+    os.rename("%s/.%d" % (d, n), "%s/%d" % (d, n))
+'
+declare -A UDP_SINK_PIDS=()
+
+udp_sink_start() {
+	local ns=$1 ip=$2 port=$3 name=$4 dir=$SELFTEST_TMP/$4
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	ip netns exec "$ns" python3 -c "$UDP_SINK_PY" "$ip" "$port" "$dir" &
+	UDP_SINK_PIDS[$name]=$!
+	wait_for 100 test -e "$dir/.bound" 2>/dev/null ||
+		{ echo "sink $name on $ns $ip:$port did not start"; return 1; }
+}
+
+udp_sink_count() {
+	find "$SELFTEST_TMP/$1" -maxdepth 1 -name '[0-9]*' ! -name '*.from' 2>/dev/null | wc -l
+}
+
+# shellcheck disable=SC2120 # the tests name the sink
+udp_sink_stop() {
+	local name names=("$@")
+	[ $# -gt 0 ] || names=("${!UDP_SINK_PIDS[@]}")
+	for name in "${names[@]}"; do
+		if [ -z "$name" ] || [ -z "${UDP_SINK_PIDS[$name]:-}" ]; then
+			continue
+		fi
+		kill "${UDP_SINK_PIDS[$name]}" 2>/dev/null
+		wait "${UDP_SINK_PIDS[$name]}" 2>/dev/null
+		unset "UDP_SINK_PIDS[$name]"
+	done
+}
+
+declare -A SIPP_PIDS=()
+
+sipp_start() {
+	local name=$1 ns=$2 dir=$SELFTEST_TMP/$1
+	shift 2
+	mkdir -p "$dir"
+	(cd "$dir" && exec ip netns exec "$ns" sipp -nostdin -trace_err \
+		-error_file errors.log -trace_msg -message_file messages.log \
+		"$@" >sipp.out 2>&1) &
+	SIPP_PIDS[$name]=$!
+}
+
+sipp_wait() {
+	local name=$1 rc=0 dir=$SELFTEST_TMP/$1
+	wait "${SIPP_PIDS[$name]}" || rc=$?
+	unset "SIPP_PIDS[$name]"
+	if [ "$rc" != 0 ]; then
+		echo "sipp $name exited with status $rc"
+		tail -n 20 "$dir/errors.log" "$dir/sipp.out" 2>/dev/null
+	fi
+	return "$rc"
+}
+
+KAMAILIO_PID=
+KAMAILIO_RUN=
+
+kamailio_start() {
+	KAMAILIO_RUN=$SELFTEST_TMP/kamailio
+	mkdir -p "$KAMAILIO_RUN"
+	ip netns exec wan kamailio -f "$PEERS_DIR/kamailio.cfg" -DD -E \
+		-Y "$KAMAILIO_RUN" -m 32 -M 4 >"$KAMAILIO_RUN/log" 2>&1 &
+	KAMAILIO_PID=$!
+	if ! wait_for 300 kamailio_ready; then
+		echo "kamailio did not start:"
+		tail -n 20 "$KAMAILIO_RUN/log"
+		return 1
+	fi
+}
+
+kamailio_ready() {
+	test -S "$KAMAILIO_RUN/kamailio_ctl" &&
+		wan ss -Huln 'sport = :5060' | grep -q '203\.0\.113\.2:5060'
+}
+
+kamailio_contacts() {
+	kamcmd -s "unix:$KAMAILIO_RUN/kamailio_ctl" ul.dump |
+		sed -n 's/^[[:space:]]*Address: //p'
+}
+
+kamailio_stop() {
+	[ -n "$KAMAILIO_PID" ] || return 0
+	kill "$KAMAILIO_PID" 2>/dev/null
+	wait "$KAMAILIO_PID" 2>/dev/null
+	KAMAILIO_PID=
+}
+
+# shellcheck disable=SC2119 # every sink
+peers_stop() {
+	local name
+	udp_sink_stop
+	for name in "${!SIPP_PIDS[@]}"; do
+		kill "${SIPP_PIDS[$name]}" 2>/dev/null
+		wait "${SIPP_PIDS[$name]}" 2>/dev/null
+	done
+	SIPP_PIDS=()
+	kamailio_stop
+}
+
+# sip_flow_compare LAN_CAP WAN_CAP INTERNAL EXTERNAL [REWRITE_ARG...]
+# One SIP flow through rtr, captured on lan0 (LAN_CAP) and wan0 (WAN_CAP);
+# INTERNAL and EXTERNAL are the phone's addr:port before and after NAT
+# ([addr]:port for IPv6).  Every datagram the phone sent must have left
+# wan0 as `sipalgctl rewrite` of it, and every one that came back must have
+# reached lan0 as `sipalgctl rewrite --reply` of it (REWRITE_ARGs, e.g.
+# --media-port, are passed on).  The payloads stay in
+# $SELFTEST_TMP/{lan-out,wan-out,wan-in,lan-in}/N; prints one line per
+# datagram.
+sip_flow_compare() {
+	local lancap=$1 wancap=$2 int=$3 ext=$4 dir n m i bad=0
+	shift 4
+	local int_ip=${int%:*} int_port=${int##*:}
+	local ext_ip=${ext%:*} ext_port=${ext##*:}
+	case $int_ip in \[*) int_ip=${int_ip:1:-1} ext_ip=${ext_ip:1:-1} ;; esac
+	for dir in lan-out wan-out wan-in lan-in; do
+		rm -rf "${SELFTEST_TMP:?}/$dir"
+	done
+	n=$(capture_payloads "$lancap" "$SELFTEST_TMP/lan-out" src="$int_ip" sport="$int_port")
+	m=$(capture_payloads "$wancap" "$SELFTEST_TMP/wan-out" src="$ext_ip" sport="$ext_port")
+	if [ "$n" != "$m" ] || [ "$n" = 0 ]; then
+		echo "the phone sent $n datagrams on lan0, $m left wan0"
+		return 1
+	fi
+	for i in $(seq "$n"); do
+		sipalgctl rewrite --internal "$int" --external "$ext" "$@" \
+			"$SELFTEST_TMP/lan-out/$i" >"$SELFTEST_TMP/lan-out/$i.want" || bad=1
+		if bytes_equal "$SELFTEST_TMP/lan-out/$i.want" "$SELFTEST_TMP/wan-out/$i"; then
+			echo "out $i: $(head -n1 "$SELFTEST_TMP/lan-out/$i" | tr -d '\r'): as sipalgctl rewrite"
+		else
+			bad=1
+		fi
+	done
+	n=$(capture_payloads "$wancap" "$SELFTEST_TMP/wan-in" dst="$ext_ip" dport="$ext_port")
+	m=$(capture_payloads "$lancap" "$SELFTEST_TMP/lan-in" dst="$int_ip" dport="$int_port")
+	if [ "$n" != "$m" ] || [ "$n" = 0 ]; then
+		echo "$n datagrams for the phone reached wan0, $m left lan0"
+		return 1
+	fi
+	for i in $(seq "$n"); do
+		sipalgctl rewrite --reply --internal "$int" --external "$ext" "$@" \
+			"$SELFTEST_TMP/wan-in/$i" >"$SELFTEST_TMP/wan-in/$i.want" || bad=1
+		if bytes_equal "$SELFTEST_TMP/wan-in/$i.want" "$SELFTEST_TMP/lan-in/$i"; then
+			echo "in $i: $(head -n1 "$SELFTEST_TMP/wan-in/$i" | tr -d '\r'): as sipalgctl rewrite --reply"
+		else
+			bad=1
+		fi
+	done
+	return "$bad"
+}
+
+# datagrams_changed: after sip_flow_compare, how many datagrams rtr changed.
+datagrams_changed() {
+	local f n=0
+	for f in "$SELFTEST_TMP"/lan-out/[0-9]*; do
+		case $f in *.want) continue ;; esac
+		cmp -s "$f" "$SELFTEST_TMP/wan-out/${f##*/}" || n=$((n + 1))
+	done
+	for f in "$SELFTEST_TMP"/wan-in/[0-9]*; do
+		case $f in *.want) continue ;; esac
+		cmp -s "$f" "$SELFTEST_TMP/lan-in/${f##*/}" || n=$((n + 1))
+	done
+	echo "$n"
+}
