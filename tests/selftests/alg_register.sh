@@ -89,6 +89,7 @@ reply_by_hand() {
 	sed -e "2s/^Via: SIP\/2.0\/UDP $public;/Via: SIP\/2.0\/UDP $PHONE;/" \
 		-e "s/^Contact: <sip:phone@$public>;/Contact: <sip:phone@$PHONE>;/" \
 		"$sent" >"$SELFTEST_TMP/ok.want"
+	cmp -s "$sent" "$SELFTEST_TMP/ok.want" && { echo "the edit by hand did nothing"; return 1; }
 	bytes_equal "$SELFTEST_TMP/ok.want" "$got"
 }
 ktap_check "200 OK at lan: Via sent-by and Contact back to $PHONE, nothing else changed" \
