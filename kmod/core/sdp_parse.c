@@ -33,10 +33,10 @@ static bool sdp_conn(const u8 *b, u32 off, u32 end, struct sip_sdp_conn *conn)
 	tl = cur_run(&c, CC_SDPFIELD);
 	if (!tl || !cur_eat(&c, ' '))
 		return false;
-	in = nl == 2 && !memcmp(b + n0, "IN", 2);
-	if (in) {
-		ip4 = tl == 3 && !memcmp(b + t0, "IP4", 3);
-		ip6 = tl == 3 && !memcmp(b + t0, "IP6", 3);
+	in = nl == 2 && sip_eq(b + n0, "IN", 2);
+	if (in && tl == 3) {
+		ip4 = sip_eq(b + t0, "IP4", 3);
+		ip6 = sip_eq(b + t0, "IP6", 3);
 	}
 	a0 = c.p;
 	if (!ip4 && !ip6) {
@@ -81,9 +81,41 @@ static bool sdp_conn(const u8 *b, u32 off, u32 end, struct sip_sdp_conn *conn)
 	return true;
 }
 
-static bool proto_is(const u8 *s, u32 len, const char *lit)
+/* RTP over UDP (and plain UDP) take RTP + RTCP pinholes; T.38 one port. */
+static void proto_kind(const u8 *pr, u32 pl, struct sip_media *m)
 {
-	return strlen(lit) == len && !memcmp(s, lit, len);
+	bool rtp;
+
+	switch (pl) {
+	case 3:
+		rtp = sip_eq(pr, "udp", 3);
+		break;
+	case 5:
+		if (sip_eq(pr, "udptl", 5) || sip_eq(pr, "UDPTL", 5)) {
+			/* T.38 fax: one UDP port, no RTCP */
+			m->is_udp = 1;
+			return;
+		}
+		return;
+	case 7:
+		rtp = sip_eq(pr, "RTP/AVP", 7);
+		break;
+	case 8:
+		rtp = sip_eq(pr, "RTP/SAVP", 8) || sip_eq(pr, "RTP/AVPF", 8);
+		break;
+	case 9:
+		rtp = sip_eq(pr, "RTP/SAVPF", 9);
+		break;
+	case 17:
+		rtp = sip_eq(pr, "UDP/TLS/", 8) && sip_eq(pr + 8, "RTP/SAVPF", 9);
+		break;
+	default:
+		return;
+	}
+	if (rtp) {
+		m->is_udp = 1;
+		m->is_rtp = 1;
+	}
 }
 
 /* m=<media> SP <port>[/<n>] SP <proto> 1*(SP <fmt>) */
@@ -91,7 +123,6 @@ static bool sdp_media(const u8 *b, u32 off, u32 end, struct sip_media *m)
 {
 	struct sip_cur c = { b, off, end };
 	u32 p0, v, pl;
-	const u8 *pr;
 
 	if (!cur_run(&c, CC_SDPFIELD) || !cur_eat(&c, ' '))
 		return false;
@@ -117,58 +148,68 @@ static bool sdp_media(const u8 *b, u32 off, u32 end, struct sip_media *m)
 		return false;
 	m->proto.off = (u16)p0;
 	m->proto.len = (u16)pl;
-	pr = b + p0;
-	if (proto_is(pr, pl, "RTP/AVP") || proto_is(pr, pl, "RTP/SAVP") ||
-	    proto_is(pr, pl, "RTP/AVPF") || proto_is(pr, pl, "RTP/SAVPF") ||
-	    proto_is(pr, pl, "UDP/TLS/RTP/SAVPF") || proto_is(pr, pl, "udp")) {
-		m->is_udp = 1;
-		m->is_rtp = 1;
-	} else if (proto_is(pr, pl, "udptl") || proto_is(pr, pl, "UDPTL")) {
-		/* T.38 fax: one UDP port, no RTCP */
-		m->is_udp = 1;
-	}
+	proto_kind(b + p0, pl, m);
 	return true;
 }
 
-/* a=<name>[:<value>]: the few attributes the ALG needs */
+/*
+ * a=<name>[:<value>]: the few attributes the ALG needs: candidate, rtcp
+ * (media level) and the directions; any other attribute is only text.
+ * "name" is followed by ':' or the line end.
+ */
 static bool sdp_attr(const u8 *b, u32 off, u32 end, struct sdp_state *st, u32 media_idx)
 {
-	u32 nl = 0, v;
-	u8 dir = 0xff;
+	u32 len = end - off, v;
+	u8 dir;
 
-	/* only candidate, rtcp and the directions matter (c, r, s, i); "a=" may be empty */
-	if (off >= end || (b[off] != 'c' && b[off] != 'r' && b[off] != 's' && b[off] != 'i'))
+	if (!len)
+		return true;	/* "a=" may be empty */
+	switch (b[off]) {
+	case 'c':
+		if (len >= 9 && sip_eq(b + off, "candidate", 9) &&
+		    (len == 9 || b[off + 9] == ':'))
+			st->sdp->has_ice = 1;
 		return true;
-	while (off + nl < end && nl < 10 && b[off + nl] != ':')
-		nl++;
-	if (nl == 9 && !memcmp(b + off, "candidate", 9)) {
-		st->sdp->has_ice = 1;
-	} else if (nl == 4 && !memcmp(b + off, "rtcp", 4) && st->media) {
-		/* a=rtcp:<port> [<nettype> <addrtype> <address>] */
-		struct sip_cur c = { b, off + 5, end };
+	case 'r':
+		if (len >= 4 && sip_eq(b + off, "rtcp", 4) && (len == 4 || b[off + 4] == ':') &&
+		    st->media) {
+			/* a=rtcp:<port> [<nettype> <addrtype> <address>] */
+			struct sip_cur c = { b, off + 5, end };
 
-		if (off + nl == end || !cur_uint(&c, 65535, &v) || v == 0)
-			return false;
-		if (!cur_eof(&c) && (!cur_eat(&c, ' ') || !cur_run(&c, CC_SDPTEXT)))
-			return false;
-		st->media->rtcp_port = (u16)v;
-	} else if (nl == 8 && off + nl == end) {
-		if (!memcmp(b + off, "sendrecv", 8))
-			dir = SIP_SDP_SENDRECV;
-		else if (!memcmp(b + off, "sendonly", 8))
-			dir = SIP_SDP_SENDONLY;
-		else if (!memcmp(b + off, "recvonly", 8))
-			dir = SIP_SDP_RECVONLY;
-		else if (!memcmp(b + off, "inactive", 8))
-			dir = SIP_SDP_INACTIVE;
-	}
-	if (dir != 0xff) {
-		if (st->media) {
-			st->media->dir = dir;
-			st->dir_set |= 1u << media_idx;
-		} else {
-			st->sess_dir = dir;
+			if (len == 4 || !cur_uint(&c, 65535, &v) || v == 0)
+				return false;
+			if (!cur_eof(&c) && (!cur_eat(&c, ' ') || !cur_run(&c, CC_SDPTEXT)))
+				return false;
+			st->media->rtcp_port = (u16)v;
+			return true;
 		}
+		if (len != 8 || !sip_eq(b + off, "recvonly", 8))
+			return true;
+		dir = SIP_SDP_RECVONLY;
+		break;
+	case 's':
+		if (len != 8)
+			return true;
+		if (sip_eq(b + off, "sendrecv", 8))
+			dir = SIP_SDP_SENDRECV;
+		else if (sip_eq(b + off, "sendonly", 8))
+			dir = SIP_SDP_SENDONLY;
+		else
+			return true;
+		break;
+	case 'i':
+		if (len != 8 || !sip_eq(b + off, "inactive", 8))
+			return true;
+		dir = SIP_SDP_INACTIVE;
+		break;
+	default:
+		return true;
+	}
+	if (st->media) {
+		st->media->dir = dir;
+		st->dir_set |= 1u << media_idx;
+	} else {
+		st->sess_dir = dir;
 	}
 	return true;
 }
@@ -193,11 +234,12 @@ static enum sip_reason sdp_part(struct sip_pstate *ps, u32 off, u32 end)
 		u32 ls = p, le, next, v0;
 		struct sip_sdp_conn *conn;
 
-		/* 8 bytes at a time to the line end (or a NUL) */
+		/*
+		 * 8 bytes at a time to the line end (or a NUL): stop at any
+		 * byte below 0x0e, the byte loop passes HTAB and the like
+		 */
 		while (p + 8 <= end) {
-			u64 w = swar_load(b + p);
-
-			u64 m = swar_eq(w, '\n') | swar_eq(w, '\r') | swar_zero(w);
+			u64 m = swar_below(swar_load(b + p), 0x0e);
 
 			if (m) {
 				if (swar_first(m) >= 0)

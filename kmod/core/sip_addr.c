@@ -34,9 +34,18 @@ static size_t fmt_ipv4(const u8 *ip, char *out)
 	int i;
 
 	for (i = 0; i < 4; i++) {
+		u32 v = ip[i];
+
 		if (i)
 			out[n++] = '.';
-		n += sip_fmt_u32(ip[i], out + n);
+		if (v >= 100) {
+			out[n++] = (char)('0' + v / 100);
+			v %= 100;
+			out[n++] = (char)('0' + v / 10);
+		} else if (v >= 10) {
+			out[n++] = (char)('0' + v / 10);
+		}
+		out[n++] = (char)('0' + v % 10);
 	}
 	return n;
 }

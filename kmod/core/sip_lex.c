@@ -72,34 +72,51 @@ bool cur_sep_slow(struct sip_cur *c, u8 sep)
 
 bool cur_quoted(struct sip_cur *c)
 {
-	if (!cur_eat(c, '"'))
-		return false;
-	while (c->p < c->end) {
-		u8 ch = c->b[c->p];
+	const u8 *b = c->b;
+	u32 p = c->p, end = c->end;
 
+	if (p >= end || b[p] != '"')
+		return false;
+	p++;
+	for (;;) {
+		u8 ch;
+
+		/* plain qdtext 8 bytes at a time */
+		while (p + 8 <= end) {
+			u64 m = swar_special(swar_load(b + p));
+
+			if (m) {
+				if (swar_first(m) >= 0)
+					p += (u32)swar_first(m);
+				break;
+			}
+			p += 8;
+		}
+		if (p >= end)
+			break;
+		ch = b[p];
 		if (ch == '"') {
-			c->p++;
+			c->p = p + 1;
 			return true;
 		}
 		if (ch == '\\') {
 			/* quoted-pair = "\" (%x00-09 / %x0B-0C / %x0E-7F) */
-			if (c->p + 1 >= c->end)
-				return false;
-			ch = c->b[c->p + 1];
+			if (p + 1 >= end)
+				break;
+			ch = b[p + 1];
 			if (ch > 0x7f || ch == '\r' || ch == '\n') {
-				c->p++;
-				return false;
+				p++;
+				break;
 			}
-			c->p += 2;
+			p += 2;
 			continue;
 		}
 		/* qdtext: LWS (folds included) / visible / UTF8-NONASCII */
-		if (ch < 0x20 && ch != '\t' && ch != '\r' && ch != '\n')
-			return false;
-		if (ch == 0x7f)
-			return false;
-		c->p++;
+		if ((ch < 0x20 && ch != '\t' && ch != '\r' && ch != '\n') || ch == 0x7f)
+			break;
+		p++;
 	}
+	c->p = p;
 	return false;
 }
 
@@ -122,37 +139,55 @@ bool cur_uint(struct sip_cur *c, u32 max, u32 *val)
 	return true;
 }
 
-/* One dec-octet at s[*i]: 1..3 digits, no leading zero, <= 255. */
-static bool dec_octet(const u8 *s, u32 len, u32 *i, u8 *out)
+/*
+ * One dec-octet at s[*i] (s[0 .. len)): 1..3 digits, no leading zero,
+ * <= 255, not followed by another digit.
+ */
+static inline bool dec_octet(const u8 *s, u32 len, u32 *i, u32 *out)
 {
-	u32 p = *i, v;
+	u32 p = *i, v, d;
 
-	if (p >= len || !IS_DIGIT(s[p]))
+	if (p >= len || (v = (u32)s[p] - '0') > 9)
 		return false;
-	v = (u32)(s[p++] - '0');
-	if (v && p < len && IS_DIGIT(s[p])) {
-		v = v * 10 + (u32)(s[p++] - '0');
-		if (p < len && IS_DIGIT(s[p]))
-			v = v * 10 + (u32)(s[p++] - '0');
+	p++;
+	if (p < len && (d = (u32)s[p] - '0') <= 9) {
+		if (!v)
+			return false;	/* leading zero */
+		v = v * 10 + d;
+		p++;
+		if (p < len && (d = (u32)s[p] - '0') <= 9) {
+			v = v * 10 + d;
+			p++;
+			if (v > 255 || (p < len && (u32)s[p] - '0' <= 9))
+				return false;
+		}
 	}
-	if (v > 255 || (p < len && IS_DIGIT(s[p])))
-		return false;
-	*out = (u8)v;
+	*out = v;
 	*i = p;
 	return true;
 }
 
+/*
+ * IPv4address = dec-octet "." dec-octet "." dec-octet "." dec-octet;
+ * out is only written on success.
+ */
 bool sip_parse_ipv4(const u8 *s, u32 len, u8 out[4])
 {
-	u32 i = 0;
+	u32 i = 0, o0, o1, o2, o3;
 
 	/* shortest "0.0.0.0", longest "255.255.255.255" */
-	if (len < 7 || len > 15 || !IS_DIGIT(s[0]))
+	if (len < 7 || len > 15)
 		return false;
-	return dec_octet(s, len, &i, &out[0]) && i < len && s[i++] == '.' &&
-	       dec_octet(s, len, &i, &out[1]) && i < len && s[i++] == '.' &&
-	       dec_octet(s, len, &i, &out[2]) && i < len && s[i++] == '.' &&
-	       dec_octet(s, len, &i, &out[3]) && i == len;
+	if (!dec_octet(s, len, &i, &o0) || i >= len || s[i++] != '.' ||
+	    !dec_octet(s, len, &i, &o1) || i >= len || s[i++] != '.' ||
+	    !dec_octet(s, len, &i, &o2) || i >= len || s[i++] != '.' ||
+	    !dec_octet(s, len, &i, &o3) || i != len)
+		return false;
+	out[0] = (u8)o0;
+	out[1] = (u8)o1;
+	out[2] = (u8)o2;
+	out[3] = (u8)o3;
+	return true;
 }
 
 static u32 hexval(u8 c)
@@ -462,9 +497,10 @@ bool sip_parse_uri(struct sip_cur *c, enum sip_uri_ctx ctx, struct sip_uri *u)
 
 u8 sip_fmt_u32(u32 v, char *out)
 {
-	u8 n = v >= 1000000000 ? 10 : v >= 100000000 ? 9 : v >= 10000000 ? 8 :
-	       v >= 1000000 ? 7 : v >= 100000 ? 6 : v >= 10000 ? 5 : v >= 1000 ? 4 :
-	       v >= 100 ? 3 : v >= 10 ? 2 : 1;
+	/* the digit count first, smallest first: ports and lengths are short */
+	u8 n = v < 10 ? 1 : v < 100 ? 2 : v < 1000 ? 3 : v < 10000 ? 4 :
+	       v < 100000 ? 5 : v < 1000000 ? 6 : v < 10000000 ? 7 :
+	       v < 100000000 ? 8 : v < 1000000000 ? 9 : 10;
 	u8 i = n;
 
 	do {

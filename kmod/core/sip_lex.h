@@ -93,15 +93,66 @@ static inline int swar_first(u64 mask)
 #endif
 }
 
-/* Case-insensitive compare of n bytes against a lower-case literal. */
-static inline bool sip_ieq(const u8 *s, const char *lit, size_t n)
+/*
+ * Non-zero iff some byte of w needs a look inside header text or a quoted
+ * string: a control byte (CR, LF and HTAB included), DEL, DQUOTE or
+ * backslash.  No byte before the first flagged one needs a look.
+ */
+static inline u64 swar_special(u64 w)
+{
+	return swar_below(w, 0x20) | swar_eq(w, 0x7f) | swar_eq(w, '"') | swar_eq(w, '\\');
+}
+
+/*
+ * Case-insensitive compare of n bytes against a lower-case ASCII literal,
+ * a word at a time: the letters of the literal match either case (OR 0x20
+ * only where the literal has a letter), every other byte must be equal.
+ * With a string literal and a constant n everything but the loads and one
+ * compare per word folds to constants.
+ */
+/* for the few helpers whose constant folding needs inlining */
+#define SIP_ALWAYS_INLINE inline __attribute__((__always_inline__))
+
+static SIP_ALWAYS_INLINE bool ieq_word(const u8 *s, const char *lit, size_t n)
+{
+	u64 w = 0, l = 0, letters;
+
+	memcpy(&w, s, n);
+	memcpy(&l, lit, n);
+	/* 0x20 in each byte of l in 'a'..'z' (literal bytes are < 0x80) */
+	letters = ((l + SWAR_ONES * 0x1f) & ~(l + SWAR_ONES * 0x05) & SWAR_HIGHS) >> 2;
+	return (w | letters) == l;
+}
+
+static SIP_ALWAYS_INLINE bool sip_ieq(const u8 *s, const char *lit, size_t n)
 {
 	size_t i;
 
+	if (n <= 8)
+		return ieq_word(s, lit, n);
+	if (n <= 16)
+		return ieq_word(s, lit, 8) && ieq_word(s + n - 8, lit + n - 8, 8);
 	for (i = 0; i < n; i++)
 		if (lc(s[i]) != (u8)lit[i])
 			return false;
 	return true;
+}
+
+/* Exact compare of n <= 16 bytes against a literal, a word at a time. */
+static SIP_ALWAYS_INLINE bool eq_word(const u8 *s, const char *lit, size_t n)
+{
+	u64 w = 0, l = 0;
+
+	memcpy(&w, s, n);
+	memcpy(&l, lit, n);
+	return w == l;
+}
+
+static SIP_ALWAYS_INLINE bool sip_eq(const u8 *s, const char *lit, size_t n)
+{
+	if (n <= 8)
+		return eq_word(s, lit, n);
+	return eq_word(s, lit, 8) && eq_word(s + n - 8, lit + n - 8, 8);
 }
 
 /*
