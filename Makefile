@@ -3,6 +3,8 @@
 # make              sipalg.ko (against KDIR) and the sipalgctl tool
 # make W=1          the same with the kernel's extra warnings (must stay clean)
 # make check        every test layer; the selftests run in one QEMU VM
+# make demo         builds, boots the VM router and shows a call crossing the NAT
+#                   with sipalg, with no ALG and with the in-tree helper
 # make install      the module into /lib/modules/$(KVER)/updates (depmod),
 #                   sipalgctl, its man page and bash completion (DESTDIR, PREFIX)
 # make uninstall
@@ -30,7 +32,7 @@ PREFIX ?= /usr
 DESTDIR ?=
 MODDIR = $(DESTDIR)/lib/modules/$(KVER)/updates
 
-.PHONY: all module userspace check install uninstall clean help
+.PHONY: all module userspace check demo install uninstall clean help
 
 all: module userspace
 
@@ -72,6 +74,11 @@ uninstall:
 	rm -f $(MODDIR)/sipalg.ko
 	depmod -b "$(or $(DESTDIR),/)" $(KVER)
 	$(MAKE) -C userspace uninstall DESTDIR=$(DESTDIR) PREFIX=$(PREFIX)
+
+demo:
+	@scripts/deps
+	@$(MAKE) --no-print-directory -s all
+	@scripts/vm --timeout 600 -- scripts/demo-guest.sh
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
