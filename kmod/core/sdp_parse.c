@@ -59,10 +59,7 @@ static bool sdp_conn(const u8 *b, u32 off, u32 end, struct sip_sdp_conn *conn)
 		conn->ip.family = 6;
 	} else {
 		/* an FQDN is legal; an IP literal of the other family is not */
-		struct sip_cur h = { b, a0, a0 + al };
-		struct sip_hostport hp;
-
-		if (!cur_host(&h, &hp) || !cur_eof(&h) || hp.host_kind != SIP_HOST_NAME)
+		if (!sip_is_hostname(b + a0, al))
 			return false;
 	}
 	/* multicast: /ttl[/n] (IP4) or /n (IP6) */

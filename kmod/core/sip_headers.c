@@ -32,7 +32,8 @@ static u8 transport_id(const u8 *s, u32 len)
 	return SIP_TP_OTHER;
 }
 
-static bool name_is(const u8 *b, u32 off, u32 len, const char *lit, u32 litlen)
+static SIP_ALWAYS_INLINE bool name_is(const u8 *b, u32 off, u32 len, const char *lit,
+				       u32 litlen)
 {
 	return len == litlen && sip_ieq(b + off, lit, litlen);
 }
@@ -62,7 +63,7 @@ static bool via_received(struct sip_cur *c)
 static bool via_param(struct sip_cur *c, struct sip_via *v)
 {
 	const u8 *b = c->b;
-	u32 n0 = c->p, nl = cur_run(c, CC_TOKEN), val;
+	u32 n0 = c->p, nl = hv_run(c, CC_TOKEN), val;
 	bool has_value;
 
 	if (!nl)
@@ -70,7 +71,7 @@ static bool via_param(struct sip_cur *c, struct sip_via *v)
 	has_value = cur_sep(c, '=');
 	if (name_is(b, n0, nl, "branch", 6)) {
 		v->has_branch = 1;
-		return has_value && cur_run(c, CC_TOKEN) > 0;
+		return has_value && hv_run(c, CC_TOKEN) > 0;
 	}
 	if (name_is(b, n0, nl, "received", 8)) {
 		v->has_received = 1;
@@ -78,10 +79,10 @@ static bool via_param(struct sip_cur *c, struct sip_via *v)
 	}
 	if (name_is(b, n0, nl, "rport", 5)) {
 		v->has_rport = 1;
-		return !has_value || cur_uint(c, 65535, &val);
+		return !has_value || hv_uint(c, 65535, &val);
 	}
 	if (name_is(b, n0, nl, "ttl", 3))
-		return has_value && cur_uint(c, 255, &val);
+		return has_value && hv_uint(c, 255, &val);
 	if (name_is(b, n0, nl, "maddr", 5)) {
 		struct sip_hostport hp;
 
@@ -108,18 +109,25 @@ enum sip_reason sip_parse_via(struct sip_pstate *ps, u32 off, u32 end)
 			return fail(ps, SIP_R_TOO_MANY_VALUES, c.p);
 		v = &msg->via[msg->n_vias];
 		memset(v, 0, sizeof(*v));
-		if (cur_run(&c, CC_TOKEN) != 3 || !sip_ieq(ps->b + v0, "sip", 3) ||
-		    !cur_sep(&c, '/'))
-			goto bad;
-		t0 = c.p;
-		if (cur_run(&c, CC_TOKEN) != 3 || memcmp(ps->b + t0, "2.0", 3)) {
-			c.p = t0;
-			goto bad;
+		if (end - c.p >= 8 && sip_ieq(ps->b + c.p, "sip/2.0/", 8)) {
+			/* as nearly every Via writes it: what the SEPs below find */
+			c.p += 8;
+			if (c.p < end && cc_is(ps->b[c.p], CC_WS | CC_CRLF))
+				cur_sws(&c);
+		} else {
+			if (hv_run(&c, CC_TOKEN) != 3 || !sip_ieq(ps->b + v0, "sip", 3) ||
+			    !cur_sep(&c, '/'))
+				goto bad;
+			t0 = c.p;
+			if (hv_run(&c, CC_TOKEN) != 3 || !sip_eq(ps->b + t0, "2.0", 3)) {
+				c.p = t0;
+				goto bad;
+			}
+			if (!cur_sep(&c, '/'))
+				goto bad;
 		}
-		if (!cur_sep(&c, '/'))
-			goto bad;
 		t0 = c.p;
-		tl = cur_run(&c, CC_TOKEN);
+		tl = hv_run(&c, CC_TOKEN);
 		if (!tl)
 			goto bad;
 		v->transport = transport_id(ps->b + t0, tl);
@@ -159,7 +167,7 @@ static bool display_name(struct sip_cur *c)
 		if (ch == '<')
 			return true;
 		/* RFC 4475 3.1.1.6: "caller<sip:..." (no LWS) is accepted */
-		if (ch < 0 || !cur_run(c, CC_TOKEN))
+		if (ch < 0 || !hv_run(c, CC_TOKEN))
 			return false;
 	}
 }
@@ -168,14 +176,14 @@ static bool display_name(struct sip_cur *c)
 static bool contact_param(struct sip_cur *c, struct sip_contact *ct)
 {
 	const u8 *b = c->b;
-	u32 n0 = c->p, nl = cur_run(c, CC_TOKEN), val;
+	u32 n0 = c->p, nl = hv_run(c, CC_TOKEN), val;
 	bool has_value;
 
 	if (!nl)
 		return false;
 	has_value = cur_sep(c, '=');
 	if (name_is(b, n0, nl, "expires", 7)) {
-		if (!has_value || !cur_uint(c, 0xffffffffu, &val))
+		if (!has_value || !hv_uint(c, 0xffffffffu, &val))
 			return false;
 		ct->expires = val;
 		ct->has_expires = 1;
@@ -189,7 +197,7 @@ static bool is_scheme_start(struct sip_cur *c)
 	u32 p0 = c->p;
 	bool r;
 
-	r = cc_is(c->b[c->p], CC_ALPHA) && cur_run(c, CC_SCHEME) && cur_peek(c) == ':';
+	r = cc_is(c->b[c->p], CC_ALPHA) && hv_run(c, CC_SCHEME) && cur_peek(c) == ':';
 	c->p = p0;
 	return r;
 }
@@ -267,10 +275,10 @@ enum sip_reason sip_parse_cseq(struct sip_pstate *ps, u32 off, u32 end)
 	if (ps->seen & SEEN_CSEQ)
 		return fail(ps, SIP_R_BAD_CSEQ, off);
 	ps->seen |= SEEN_CSEQ;
-	if (!cur_uint(&c, 0xffffffffu, &v) || !cur_sws(&c))
+	if (!hv_uint(&c, 0xffffffffu, &v) || !cur_sws(&c))
 		return fail(ps, SIP_R_BAD_CSEQ, c.p);
 	m0 = c.p;
-	ml = cur_run(&c, CC_TOKEN);
+	ml = hv_run(&c, CC_TOKEN);
 	if (!ml || !cur_eof(&c))
 		return fail(ps, SIP_R_BAD_CSEQ, c.p);
 	msg->cseq = v;
@@ -291,7 +299,7 @@ enum sip_reason sip_parse_call_id(struct sip_pstate *ps, u32 off, u32 end)
 	if (ps->seen & SEEN_CALLID)
 		return fail(ps, SIP_R_BAD_CALL_ID, off);
 	ps->seen |= SEEN_CALLID;
-	if (!cur_run(&c, CC_CALLID) || !cur_eof(&c))
+	if (!hv_run(&c, CC_CALLID) || !cur_eof(&c))
 		return fail(ps, SIP_R_BAD_CALL_ID, c.p);
 	ps->msg->call_id.off = (u16)off;
 	ps->msg->call_id.len = (u16)(end - off);
@@ -307,7 +315,7 @@ enum sip_reason sip_parse_expires(struct sip_pstate *ps, u32 off, u32 end)
 	if (ps->seen & SEEN_EXPIRES)
 		return fail(ps, SIP_R_BAD_EXPIRES, off);
 	ps->seen |= SEEN_EXPIRES;
-	if (!cur_uint(&c, 0xffffffffu, &v) || !cur_eof(&c))
+	if (!hv_uint(&c, 0xffffffffu, &v) || !cur_eof(&c))
 		return fail(ps, SIP_R_BAD_EXPIRES, c.p);
 	ps->msg->expires = v;
 	ps->msg->has_expires = 1;
@@ -324,7 +332,7 @@ enum sip_reason sip_parse_content_length(struct sip_pstate *ps, u32 off, u32 end
 	if (ps->seen & SEEN_CL)
 		return fail(ps, SIP_R_BAD_CONTENT_LENGTH, off);
 	ps->seen |= SEEN_CL;
-	if (!cur_uint(&c, 0xffffffffu, &v) || !cur_eof(&c))
+	if (!hv_uint(&c, 0xffffffffu, &v) || !cur_eof(&c))
 		return fail(ps, SIP_R_BAD_CONTENT_LENGTH, c.p);
 	msg->has_content_length = 1;
 	msg->content_length = v;
@@ -347,11 +355,11 @@ enum sip_reason sip_parse_content_type(struct sip_pstate *ps, u32 off, u32 end)
 	if (ps->seen & SEEN_CT)
 		return fail(ps, SIP_R_BAD_CONTENT_TYPE, off);
 	ps->seen |= SEEN_CT;
-	tl = cur_run(&c, CC_TOKEN);
+	tl = hv_run(&c, CC_TOKEN);
 	if (!tl || !cur_sep(&c, '/'))
 		goto bad;
 	s0 = c.p;
-	sl = cur_run(&c, CC_TOKEN);
+	sl = hv_run(&c, CC_TOKEN);
 	if (!sl)
 		goto bad;
 	ps->msg->content_type.off = (u16)off;
@@ -363,14 +371,14 @@ enum sip_reason sip_parse_content_type(struct sip_pstate *ps, u32 off, u32 end)
 		  name_is(b, s0, sl, "related", 7)))
 		ps->body_kind = SIP_BODY_MULTIPART;
 	while (cur_sep(&c, ';')) {
-		u32 n0 = c.p, nl = cur_run(&c, CC_TOKEN), v0;
+		u32 n0 = c.p, nl = hv_run(&c, CC_TOKEN), v0;
 		bool quoted;
 
 		if (!nl || !cur_sep(&c, '='))
 			goto bad;
 		v0 = c.p;
 		quoted = cur_peek(&c) == '"';
-		if (quoted ? !cur_quoted(&c) : !cur_run(&c, CC_TOKEN))
+		if (quoted ? !cur_quoted(&c) : !hv_run(&c, CC_TOKEN))
 			goto bad;
 		if (name_is(b, n0, nl, "boundary", 8)) {
 			u32 bl = c.p - v0 - (quoted ? 2 : 0);

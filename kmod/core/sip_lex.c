@@ -49,7 +49,10 @@
 	(((c) == '\r' || (c) == '\n') ? CC_CRLF : 0) |			\
 	(((c) == '>' || (c) == ' ' || (c) == '\t' || (c) == '\r' || (c) == '\n') ? \
 	 CC_URISTOP : 0) |							\
-	(((c) == ';' || (c) == ',' || (c) == '?') ? CC_BARESTOP : 0))
+	(((c) == ';' || (c) == ',' || (c) == '?') ? CC_BARESTOP : 0) |	\
+	((IS_UNRES(c) || ((c) != ';' && (c) != ',' && (c) != '?' && IS_USERX(c))) ? \
+	 CC_USERB : 0) |							\
+	((IS_UNRES(c) || ((c) != ',' && IS_PASSX(c))) ? CC_PASSB : 0))
 
 #define CC4(c)	CC(c), CC((c) + 1), CC((c) + 2), CC((c) + 3)
 #define CC16(c)	CC4(c), CC4((c) + 4), CC4((c) + 8), CC4((c) + 12)
@@ -305,45 +308,109 @@ static bool is_hostname(const u8 *s, u32 len)
 	return any && IS_ALPHA(s[top]);
 }
 
-bool cur_host(struct sip_cur *c, struct sip_hostport *hp)
+/*
+ * A dotted quad at s, the start of a run of CC_HOST bytes that a non-host
+ * byte follows (a header-value cursor's run): reading one byte past a
+ * digit stays inside the run or reads that byte, so no bounds checks.
+ * Returns the end of the quad (the caller compares it with the run's
+ * end), NULL if the run does not start with one.
+ */
+static const u8 *quad_at(const u8 *s, u8 out[4])
+{
+	u32 k, v, d;
+	u8 o[4];
+
+	for (k = 0; k < 4; k++) {
+		if (k) {
+			if (*s != '.')
+				return NULL;
+			s++;
+		}
+		if ((v = (u32)s[0] - '0') > 9)
+			return NULL;
+		if ((d = (u32)s[1] - '0') > 9) {
+			s += 1;
+		} else if (!v) {
+			return NULL;	/* leading zero */
+		} else {
+			v = v * 10 + d;
+			if ((d = (u32)s[2] - '0') > 9) {
+				s += 2;
+			} else {
+				v = v * 10 + d;
+				if (v > 255 || (u32)s[3] - '0' <= 9)
+					return NULL;
+				s += 3;
+			}
+		}
+		o[k] = (u8)v;
+	}
+	memcpy(out, o, 4);
+	return s;
+}
+
+static bool host_ipv6(struct sip_cur *c, struct sip_hostport *hp)
 {
 	u32 p0 = c->p;
 
-	if (cur_eat(c, '[')) {
-		while (c->p < c->end && (IS_HEX(c->b[c->p]) || c->b[c->p] == ':' ||
-					 c->b[c->p] == '.'))
-			c->p++;
-		if (!sip_parse_ipv6(c->b + p0 + 1, c->p - p0 - 1, hp->addr.ip) ||
-		    !cur_eat(c, ']')) {
-			c->p = p0;
-			return false;
-		}
-		hp->addr.family = 6;
-		hp->host_kind = SIP_HOST_IPV6;
-	} else {
-		if (!cur_run(c, CC_HOST))
-			return false;
-		if (sip_parse_ipv4(c->b + p0, c->p - p0, hp->addr.ip)) {
-			hp->addr.family = 4;
-			hp->host_kind = SIP_HOST_IPV4;
-		} else if (is_hostname(c->b + p0, c->p - p0)) {
-			hp->addr.family = 0;
-			hp->host_kind = SIP_HOST_NAME;
-		} else {
-			c->p = p0;
-			return false;
-		}
+	c->p++;	/* '[' */
+	while (c->p < c->end && (IS_HEX(c->b[c->p]) || c->b[c->p] == ':' ||
+				 c->b[c->p] == '.'))
+		c->p++;
+	if (!sip_parse_ipv6(c->b + p0 + 1, c->p - p0 - 1, hp->addr.ip) ||
+	    !cur_eat(c, ']')) {
+		c->p = p0;
+		return false;
 	}
+	hp->addr.family = 6;
+	hp->host_kind = SIP_HOST_IPV6;
 	hp->host.off = (u16)p0;
 	hp->host.len = (u16)(c->p - p0);
 	return true;
+}
+
+bool cur_host(struct sip_cur *c, struct sip_hostport *hp)
+{
+	const u8 *b = c->b;
+	u32 p0 = c->p, p = p0;
+
+	if (b[p] == '[')
+		return host_ipv6(c, hp);
+	while (cc_is(b[p], CC_HOST))
+		p++;
+	if (p == p0)
+		return false;
+	if (IS_DIGIT(b[p0]) && quad_at(b + p0, hp->addr.ip) == b + p) {
+		hp->addr.family = 4;
+		hp->host_kind = SIP_HOST_IPV4;
+	} else if (is_hostname(b + p0, p - p0)) {
+		memset(&hp->addr, 0, sizeof(hp->addr));
+		hp->host_kind = SIP_HOST_NAME;
+	} else {
+		return false;
+	}
+	c->p = p;
+	hp->host.off = (u16)p0;
+	hp->host.len = (u16)(p - p0);
+	return true;
+}
+
+bool sip_is_hostname(const u8 *s, u32 len)
+{
+	u32 i;
+	u8 ip[4];
+
+	for (i = 0; i < len; i++)
+		if (!cc_is(s[i], CC_HOST))
+			return false;
+	return !sip_parse_ipv4(s, len, ip) && is_hostname(s, len);
 }
 
 bool cur_port(struct sip_cur *c, struct sip_hostport *hp)
 {
 	u32 p0 = c->p, v;
 
-	if (!cur_uint(c, 65535, &v))
+	if (!hv_uint(c, 65535, &v))
 		return false;
 	hp->port.off = (u16)p0;
 	hp->port.len = (u16)(c->p - p0);
@@ -353,7 +420,7 @@ bool cur_port(struct sip_cur *c, struct sip_hostport *hp)
 
 bool cur_gen_value(struct sip_cur *c)
 {
-	int ch = cur_peek(c);
+	u8 ch = c->b[c->p];
 
 	if (ch == '"')
 		return cur_quoted(c);
@@ -362,21 +429,21 @@ bool cur_gen_value(struct sip_cur *c)
 
 		return cur_host(c, &hp);
 	}
-	return cur_run(c, CC_TOKEN) > 0;
+	return hv_run(c, CC_TOKEN) > 0;
 }
 
-/* 1*( class / escaped ); min 0 allows an empty run. */
-static bool run_esc(struct sip_cur *c, u32 cls, u32 min)
+/* 1*( class / escaped ) over a header-value cursor; min 0 allows an empty run. */
+static inline bool run_esc(struct sip_cur *c, u32 cls, u32 min)
 {
 	const u8 *b = c->b;
-	u32 p = c->p, end = c->end, p0 = p;
+	u32 p = c->p, p0 = p;
 
 	for (;;) {
-		while (p < end && cc_is(b[p], cls))
+		while (cc_is(b[p], cls))
 			p++;
-		if (p >= end || b[p] != '%')
+		if (b[p] != '%')
 			break;
-		if (p + 2 >= end || !IS_HEX(b[p + 1]) || !IS_HEX(b[p + 2])) {
+		if (p + 2 >= c->end || !IS_HEX(b[p + 1]) || !IS_HEX(b[p + 2])) {
 			c->p = p;
 			return false;
 		}
@@ -422,9 +489,21 @@ static bool uri_params(struct sip_cur *c, struct sip_uri *u)
 
 static bool sip_uri_body(struct sip_cur *c, enum sip_uri_ctx ctx, struct sip_uri *u)
 {
-	u32 q;
+	bool bare = ctx == SIP_URI_ADDR_SPEC;
+	u32 p0 = c->p, q;
 
-	/* userinfo is present iff an "@" comes before the URI's end */
+	/*
+	 * userinfo is present iff an "@" comes before the URI's end.  Most
+	 * URIs have one: read user [":" password] straight away and take it
+	 * when an "@" follows.  Every byte so read is one the search for the
+	 * "@" below passes over (none is "@" or ends the URI here), so the
+	 * outcome is the same; anything else goes the long way.
+	 */
+	if (run_esc(c, bare ? CC_USERB : CC_USER, 1) &&
+	    (!cur_eat(c, ':') || run_esc(c, bare ? CC_PASSB : CC_PASS, 0)) &&
+	    cur_eat(c, '@'))
+		goto host;
+	c->p = p0;
 	{
 		const u8 *b = c->b;
 		u32 end = c->end;
@@ -441,6 +520,7 @@ static bool sip_uri_body(struct sip_cur *c, enum sip_uri_ctx ctx, struct sip_uri
 		if (!cur_eat(c, '@'))
 			return false;
 	}
+host:
 	if (!cur_host(c, &u->hp))
 		return false;
 	if (cur_eat(c, ':') && !cur_port(c, &u->hp))
@@ -458,7 +538,7 @@ bool sip_parse_uri(struct sip_cur *c, enum sip_uri_ctx ctx, struct sip_uri *u)
 	memset(u, 0, sizeof(*u));
 	if (cur_eof(c) || !cc_is(c->b[c->p], CC_ALPHA))
 		return false;
-	slen = cur_run(c, CC_SCHEME);
+	slen = hv_run(c, CC_SCHEME);
 	if (!cur_eat(c, ':')) {
 		c->p = s0 + slen;
 		return false;

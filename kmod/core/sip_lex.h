@@ -29,6 +29,8 @@
 #define CC_CRLF		0x10000	/* CR, LF */
 #define CC_URISTOP	0x20000	/* ends any URI: > SP HTAB CR LF */
 #define CC_BARESTOP	0x40000	/* also ends a bare URI in a Contact: ; , ? */
+#define CC_USERB	0x80000	/* CC_USER without CC_BARESTOP (bare URIs) */
+#define CC_PASSB	0x100000 /* CC_PASS without CC_BARESTOP (bare URIs) */
 
 extern const u32 sip_cc[256];
 
@@ -101,6 +103,20 @@ static inline int swar_first(u64 mask)
 static inline u64 swar_special(u64 w)
 {
 	return swar_below(w, 0x20) | swar_eq(w, 0x7f) | swar_eq(w, '"') | swar_eq(w, '\\');
+}
+
+/*
+ * Non-zero iff some byte of w needs a look in header text outside quoted
+ * strings: a control byte (CR, LF and HTAB included), DQUOTE, DEL or a
+ * byte >= 0x80 (UTF-8 is text, but rare enough to be looked at byte by
+ * byte).  XOR 0x02 maps DQUOTE to 0x20 and the controls onto themselves,
+ * so one "below 0x21" test finds both.  May flag bytes after the first
+ * flagged one that need no look; never misses one.
+ */
+static inline u64 swar_text_stop(u64 w)
+{
+	return swar_below(w ^ (SWAR_ONES * 0x02), 0x21) |
+	       (((w + SWAR_ONES) | w) & SWAR_HIGHS);
 }
 
 /*
@@ -216,19 +232,67 @@ static inline u32 cur_run(struct sip_cur *c, u32 cls)
 	return p - p0;
 }
 
+/*
+ * Header-value cursors.  A cursor over a header value (LWS around it
+ * trimmed) or over the Request-Line has a sentinel: b[end] exists and is
+ * SP, HTAB, CR or LF (the value's trailing LWS or its CRLF), and no class
+ * a run below takes contains those.  So runs over such a cursor need no
+ * bounds check: they stop at end at the latest.  The hv_* helpers,
+ * cur_host(), cur_port(), cur_gen_value() and sip_parse_uri() rely on
+ * it; SDP lines (whose last one may end the buffer) use the bounded
+ * cur_run() and cur_uint().
+ */
+static inline u32 hv_run(struct sip_cur *c, u32 cls)
+{
+	const u8 *b = c->b;
+	u32 p = c->p, p0 = p;
+
+	while (cc_is(b[p], cls))
+		p++;
+	c->p = p;
+	return p - p0;
+}
+
+/* 1*DIGIT with value <= max (as cur_uint) over a header-value cursor */
+static inline bool hv_uint(struct sip_cur *c, u32 max, u32 *val)
+{
+	const u8 *b = c->b;
+	u32 p = c->p, d;
+	u64 v = 0;
+
+	if ((d = (u32)b[p] - '0') > 9)
+		return false;
+	do {
+		v = v * 10 + d;
+		if (v > max)
+			return false;	/* p unchanged: the number is the error */
+		p++;
+	} while ((d = (u32)b[p] - '0') <= 9);
+	c->p = p;
+	*val = (u32)v;
+	return true;
+}
+
 
 bool cur_sep_slow(struct sip_cur *c, u8 sep);
 
 /* SWS sep SWS (the SEMI, COMMA, EQUAL, SLASH, COLON of RFC 3261). */
 static inline bool cur_sep(struct sip_cur *c, u8 sep)
 {
-	/* the common case: the separator right here, no white space around */
-	if (c->p < c->end && c->b[c->p] == sep) {
+	u8 ch;
+
+	if (c->p >= c->end)
+		return false;
+	/* the common cases: the separator right here, or no separator at all */
+	ch = c->b[c->p];
+	if (ch == sep) {
 		c->p++;
 		if (c->p < c->end && cc_is(c->b[c->p], CC_WS | CC_CRLF))
 			cur_sws(c);
 		return true;
 	}
+	if (!cc_is(ch, CC_WS | CC_CRLF))
+		return false;
 	return cur_sep_slow(c, sep);
 }
 
@@ -242,16 +306,19 @@ bool cur_quoted(struct sip_cur *c);
 bool cur_uint(struct sip_cur *c, u32 max, u32 *val);
 
 /*
- * host = hostname / IPv4address / IPv6reference.  Fills hp->host,
- * hp->host_kind and hp->addr.
+ * host = hostname / IPv4address / IPv6reference over a header-value
+ * cursor.  Fills hp->host, hp->host_kind and hp->addr (zero for a name).
  */
 bool cur_host(struct sip_cur *c, struct sip_hostport *hp);
 
-/* port = 1*DIGIT, 0..65535: fills hp->port and hp->portval. */
+/* port = 1*DIGIT, 0..65535 (header-value cursor): fills hp->port and hp->portval. */
 bool cur_port(struct sip_cur *c, struct sip_hostport *hp);
 
-/* gen-value = token / host / quoted-string */
+/* gen-value = token / host / quoted-string (header-value cursor) */
 bool cur_gen_value(struct sip_cur *c);
+
+/* s[0 .. len) is a hostname (not an IP literal): SDP's FQDN c= addresses */
+bool sip_is_hostname(const u8 *s, u32 len);
 
 /* IPv4address, strict dotted quad without leading zeros. */
 bool sip_parse_ipv4(const u8 *s, u32 len, u8 out[4]);
@@ -271,8 +338,9 @@ struct sip_uri {
 };
 
 /*
- * Parses a URI at c->p: SIP-URI / SIPS-URI with the full RFC 3261 grammar,
- * any other absoluteURI by its character set.  Leaves p just after it.
+ * Parses a URI at c->p (header-value cursor): SIP-URI / SIPS-URI with the
+ * full RFC 3261 grammar, any other absoluteURI by its character set.
+ * Leaves p just after it.
  */
 bool sip_parse_uri(struct sip_cur *c, enum sip_uri_ctx ctx, struct sip_uri *u);
 

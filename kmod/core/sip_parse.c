@@ -212,7 +212,7 @@ static enum sip_reason request_line(struct sip_pstate *ps, u32 eol)
 	struct sip_uri uri;
 	u32 mlen, u0;
 
-	mlen = cur_run(&c, CC_TOKEN);
+	mlen = hv_run(&c, CC_TOKEN);
 	if (!mlen || !cur_eat(&c, ' '))
 		return fail(ps, SIP_R_BAD_START_LINE, c.p);
 	msg->is_request = 1;
@@ -249,8 +249,8 @@ static enum sip_reason start_line(struct sip_pstate *ps, u32 lim, u32 *next)
  * Scans one header value from p to its terminating CRLF: folds (CRLF +
  * SP/HTAB) continue it; a bare CR or LF, a control byte or NUL outside a
  * quoted-pair ends the message as malformed.  *vend is the CR of the
- * terminating CRLF.  This is the hot loop of the parser: plain text bytes
- * take one table lookup each.
+ * terminating CRLF.  This is the hot loop of the parser: outside quoted
+ * strings 8 plain bytes take a handful of integer operations.
  */
 static enum sip_reason scan_value(struct sip_pstate *ps, u32 p, u32 lim, u32 *vend)
 {
@@ -260,12 +260,10 @@ static enum sip_reason scan_value(struct sip_pstate *ps, u32 p, u32 lim, u32 *ve
 	for (;;) {
 		u8 ch;
 
-		/* 8 plain bytes at a time: no control byte, DEL, DQUOTE or backslash */
+		/* 8 plain bytes at a time; a backslash only matters in quotes */
 		while (p + 8 <= lim) {
 			u64 w = swar_load(b + p);
-
-			u64 m = swar_below(w, 0x20) | swar_eq(w, 0x7f) | swar_eq(w, '"') |
-				swar_eq(w, '\\');
+			u64 m = inq ? swar_special(w) : swar_text_stop(w);
 
 			if (m) {
 				if (swar_first(m) >= 0)
@@ -279,7 +277,19 @@ static enum sip_reason scan_value(struct sip_pstate *ps, u32 p, u32 lim, u32 *ve
 		if (p >= lim)
 			return fail(ps, SIP_R_INCOMPLETE, lim);
 		ch = b[p];
-		if (ch == '"') {
+		if (ch == '\r') {
+			if (p + 1 >= lim)
+				return fail(ps, SIP_R_INCOMPLETE, lim);
+			if (b[p + 1] != '\n')
+				return fail(ps, SIP_R_BAD_LINE_END, p);
+			if (p + 2 >= lim)
+				return fail(ps, SIP_R_INCOMPLETE, lim);
+			if (b[p + 2] != ' ' && b[p + 2] != '\t') {
+				*vend = p;
+				return SIP_OK;
+			}
+			p += 3;
+		} else if (ch == '"') {
 			inq = !inq;
 			p++;
 		} else if (ch == '\\') {
@@ -292,29 +302,12 @@ static enum sip_reason scan_value(struct sip_pstate *ps, u32 p, u32 lim, u32 *ve
 			} else {
 				p++;
 			}
-		} else if (ch == '\r') {
-			if (p + 1 >= lim)
-				return fail(ps, SIP_R_INCOMPLETE, lim);
-			if (b[p + 1] != '\n')
-				return fail(ps, SIP_R_BAD_LINE_END, p);
-			if (p + 2 >= lim)
-				return fail(ps, SIP_R_INCOMPLETE, lim);
-			if (b[p + 2] != ' ' && b[p + 2] != '\t') {
-				*vend = p;
-				return SIP_OK;
-			}
-			p += 3;
 		} else if (ch == '\n') {
 			return fail(ps, SIP_R_BAD_LINE_END, p);
 		} else {
 			return fail(ps, SIP_R_BAD_HEADER, p);
 		}
 	}
-}
-
-static bool is_lws(u8 c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
 static enum sip_reason dispatch(struct sip_pstate *ps, enum sip_hdr_id id,
@@ -355,6 +348,8 @@ static enum sip_reason headers(struct sip_pstate *ps, u32 p, u32 lim)
 {
 	const u8 *b = ps->b;
 	struct sip_msg *msg = ps->msg;
+	/* a token run started before lim stops by lim - 1 at the latest */
+	bool name_sentinel = !cc_is(b[lim - 1], CC_TOKEN);
 
 	for (;;) {
 		struct sip_header *h;
@@ -364,27 +359,38 @@ static enum sip_reason headers(struct sip_pstate *ps, u32 p, u32 lim)
 
 		if (p >= lim)
 			return fail(ps, SIP_R_INCOMPLETE, lim);
-		if (b[p] == '\r') {
-			if (p + 1 >= lim)
-				return fail(ps, SIP_R_INCOMPLETE, lim);
-			if (b[p + 1] != '\n')
+		if (!cc_is(b[p], CC_TOKEN)) {
+			if (b[p] == '\r') {
+				if (p + 1 >= lim)
+					return fail(ps, SIP_R_INCOMPLETE, lim);
+				if (b[p + 1] != '\n')
+					return fail(ps, SIP_R_BAD_LINE_END, p);
+				msg->hdr_end = (u16)(p + 2);
+				return SIP_OK;
+			}
+			if (b[p] == '\n')
 				return fail(ps, SIP_R_BAD_LINE_END, p);
-			msg->hdr_end = (u16)(p + 2);
-			return SIP_OK;
+			return fail(ps, SIP_R_BAD_HEADER, p);
 		}
-		if (b[p] == '\n')
-			return fail(ps, SIP_R_BAD_LINE_END, p);
-		while (p < lim && cc_is(b[p], CC_TOKEN))
-			p++;
-		if (p == n0)
-			return fail(ps, SIP_R_BAD_HEADER, p);
+		/* no bounds check needed when the buffer ends in a non-token byte */
+		if (name_sentinel) {
+			do
+				p++;
+			while (cc_is(b[p], CC_TOKEN));
+		} else {
+			do
+				p++;
+			while (p < lim && cc_is(b[p], CC_TOKEN));
+		}
 		nend = p;
-		while (p < lim && cc_is(b[p], CC_WS))
-			p++;
-		if (p >= lim)
-			return fail(ps, SIP_R_INCOMPLETE, lim);
-		if (b[p] != ':')
-			return fail(ps, SIP_R_BAD_HEADER, p);
+		if (p >= lim || b[p] != ':') {
+			while (p < lim && cc_is(b[p], CC_WS))
+				p++;
+			if (p >= lim)
+				return fail(ps, SIP_R_INCOMPLETE, lim);
+			if (b[p] != ':')
+				return fail(ps, SIP_R_BAD_HEADER, p);
+		}
 		r = scan_value(ps, p + 1, lim, &raw_end);
 		if (r != SIP_OK) {
 			/* an overlong line is that, not an incomplete message */
@@ -397,9 +403,9 @@ static enum sip_reason headers(struct sip_pstate *ps, u32 p, u32 lim)
 		if (msg->n_headers == SIP_MAX_HEADERS)
 			return fail(ps, SIP_R_TOO_MANY_HEADERS, n0);
 		/* the value without the LWS around it */
-		for (v = p + 1; v < raw_end && is_lws(b[v]); v++)
+		for (v = p + 1; v < raw_end && cc_is(b[v], CC_WS | CC_CRLF); v++)
 			;
-		for (vend = raw_end; vend > v && is_lws(b[vend - 1]); vend--)
+		for (vend = raw_end; vend > v && cc_is(b[vend - 1], CC_WS | CC_CRLF); vend--)
 			;
 		id = header_id(b + n0, nend - n0);
 		h = &msg->hdr[msg->n_headers++];
@@ -408,9 +414,11 @@ static enum sip_reason headers(struct sip_pstate *ps, u32 p, u32 lim)
 		h->value.off = (u16)v;
 		h->value.len = (u16)(vend - v);
 		h->id = (u8)id;
-		r = dispatch(ps, id, v, vend, n0);
-		if (r != SIP_OK)
-			return r;
+		if (id != SIP_HDR_OTHER) {
+			r = dispatch(ps, id, v, vend, n0);
+			if (r != SIP_OK)
+				return r;
+		}
 		p = raw_end + 2;
 	}
 }
