@@ -23,9 +23,7 @@ int sip_addr_parse(const char *s, size_t len, struct sip_addr *addr)
 
 bool sip_addr_equal(const struct sip_addr *a, const struct sip_addr *b)
 {
-	if (a->family != b->family || !a->family)
-		return false;
-	return !memcmp(a->ip, b->ip, a->family == 4 ? 4 : 16);
+	return sip_addr_eq(a, b);
 }
 
 static size_t fmt_ipv4(const u8 *ip, char *out)
@@ -109,6 +107,8 @@ size_t sip_addr_format(const struct sip_addr *addr, bool brackets, char *out, si
 	size_t n = 0;
 
 	if (addr->family == 4) {
+		if (cap >= 15)
+			return fmt_ipv4(addr->ip, out);
 		n = fmt_ipv4(addr->ip, tmp);
 	} else if (addr->family == 6) {
 		if (brackets)

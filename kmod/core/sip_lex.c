@@ -577,15 +577,17 @@ bool sip_parse_uri(struct sip_cur *c, enum sip_uri_ctx ctx, struct sip_uri *u)
 
 u8 sip_fmt_u32(u32 v, char *out)
 {
-	/* the digit count first, smallest first: ports and lengths are short */
-	u8 n = v < 10 ? 1 : v < 100 ? 2 : v < 1000 ? 3 : v < 10000 ? 4 :
-	       v < 100000 ? 5 : v < 1000000 ? 6 : v < 10000000 ? 7 :
-	       v < 100000000 ? 8 : v < 1000000000 ? 9 : 10;
-	u8 i = n;
+	char tmp[10];
+	u8 n = 0, i;
 
+	/* backwards into tmp: one multiply per digit */
 	do {
-		out[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (i);
+		u32 q = v / 10;
+
+		tmp[9 - n++] = (char)('0' + (v - q * 10));
+		v = q;
+	} while (v);
+	for (i = 0; i < n; i++)
+		out[i] = tmp[10 - n + i];
 	return n;
 }

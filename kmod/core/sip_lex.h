@@ -129,46 +129,97 @@ static inline u64 swar_text_stop(u64 w)
 /* for the few helpers whose constant folding needs inlining */
 #define SIP_ALWAYS_INLINE inline __attribute__((__always_inline__))
 
-static SIP_ALWAYS_INLINE bool ieq_word(const u8 *s, const char *lit, size_t n)
+/* k (1, 2, 4 or 8) bytes at s, loaded as a k-byte integer */
+static SIP_ALWAYS_INLINE u64 load_k(const u8 *s, size_t k)
 {
-	u64 w = 0, l = 0, letters;
+	u16 w2;
+	u32 w4;
+	u64 w8;
 
-	memcpy(&w, s, n);
-	memcpy(&l, lit, n);
-	/* 0x20 in each byte of l in 'a'..'z' (literal bytes are < 0x80) */
-	letters = ((l + SWAR_ONES * 0x1f) & ~(l + SWAR_ONES * 0x05) & SWAR_HIGHS) >> 2;
-	return (w | letters) == l;
+	switch (k) {
+	case 1:
+		return s[0];
+	case 2:
+		memcpy(&w2, s, 2);
+		return w2;
+	case 4:
+		memcpy(&w4, s, 4);
+		return w4;
+	default:
+		memcpy(&w8, s, 8);
+		return w8;
+	}
 }
 
+/*
+ * The first k bytes of a string literal as load_k() would load them, built
+ * from the characters so that the compiler folds it to a constant (it
+ * does not fold a memcpy() from a literal reliably).
+ */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define LIT_SH(i, k)	(8 * ((k) - 1 - (i)))
+#else
+#define LIT_SH(i, k)	(8 * (i))
+#endif
+#define LIT_B(lit, i, k) \
+	((i) < (k) ? (u64)(u8)(lit)[(i) < (k) ? (i) : 0] << LIT_SH(i, k) : 0)
+
+static SIP_ALWAYS_INLINE u64 lit_k(const char *lit, size_t k)
+{
+	return LIT_B(lit, 0, k) | LIT_B(lit, 1, k) | LIT_B(lit, 2, k) | LIT_B(lit, 3, k) |
+	       LIT_B(lit, 4, k) | LIT_B(lit, 5, k) | LIT_B(lit, 6, k) | LIT_B(lit, 7, k);
+}
+
+/* k bytes at s equal the literal's, its letters in either case */
+static SIP_ALWAYS_INLINE bool ieq_k(const u8 *s, const char *lit, size_t k)
+{
+	u64 l = lit_k(lit, k);
+	/* 0x20 in each byte of l in 'a'..'z' (literal bytes are < 0x80) */
+	u64 letters = ((l + SWAR_ONES * 0x1f) & ~(l + SWAR_ONES * 0x05) & SWAR_HIGHS) >> 2;
+
+	return (load_k(s, k) | letters) == l;
+}
+
+/*
+ * Case-insensitive compare of n bytes against a lower-case ASCII literal:
+ * at most two (overlapping) word compares for n <= 16, folded to
+ * constants but for the loads.  Non-letters of the literal must match
+ * exactly.
+ */
 static SIP_ALWAYS_INLINE bool sip_ieq(const u8 *s, const char *lit, size_t n)
 {
 	size_t i;
 
-	if (n <= 8)
-		return ieq_word(s, lit, n);
-	if (n <= 16)
-		return ieq_word(s, lit, 8) && ieq_word(s + n - 8, lit + n - 8, 8);
-	for (i = 0; i < n; i++)
-		if (lc(s[i]) != (u8)lit[i])
-			return false;
-	return true;
+	if (n > 16) {
+		for (i = 0; i < n; i++)
+			if (lc(s[i]) != (u8)lit[i])
+				return false;
+		return true;
+	}
+	if (n >= 8)
+		return ieq_k(s, lit, 8) && (n == 8 || ieq_k(s + n - 8, lit + n - 8, 8));
+	if (n >= 4)
+		return ieq_k(s, lit, 4) && (n == 4 || ieq_k(s + n - 4, lit + n - 4, 4));
+	if (n >= 2)
+		return ieq_k(s, lit, 2) && (n == 2 || ieq_k(s + n - 2, lit + n - 2, 2));
+	return n == 0 || ieq_k(s, lit, 1);
 }
 
-/* Exact compare of n <= 16 bytes against a literal, a word at a time. */
-static SIP_ALWAYS_INLINE bool eq_word(const u8 *s, const char *lit, size_t n)
+/* Exact compare of n (<= 16) bytes against a literal, the same way. */
+static SIP_ALWAYS_INLINE bool eq_k(const u8 *s, const char *lit, size_t k)
 {
-	u64 w = 0, l = 0;
-
-	memcpy(&w, s, n);
-	memcpy(&l, lit, n);
-	return w == l;
+	return load_k(s, k) == lit_k(lit, k);
 }
 
 static SIP_ALWAYS_INLINE bool sip_eq(const u8 *s, const char *lit, size_t n)
 {
-	if (n <= 8)
-		return eq_word(s, lit, n);
-	return eq_word(s, lit, 8) && eq_word(s + n - 8, lit + n - 8, 8);
+	if (n >= 8)
+		return eq_k(s, lit, 8) && (n == 8 || eq_k(s + n - 8, lit + n - 8, 8));
+	if (n >= 4)
+		return eq_k(s, lit, 4) && (n == 4 || eq_k(s + n - 4, lit + n - 4, 4));
+	if (n >= 2)
+		return eq_k(s, lit, 2) && (n == 2 || eq_k(s + n - 2, lit + n - 2, 2));
+	return n == 0 || eq_k(s, lit, 1);
 }
 
 /*
@@ -343,6 +394,26 @@ struct sip_uri {
  * Leaves p just after it.
  */
 bool sip_parse_uri(struct sip_cur *c, enum sip_uri_ctx ctx, struct sip_uri *u);
+
+/* sip_addr_equal() for the hot paths: same family (not 0), same bytes */
+static inline bool sip_addr_eq(const struct sip_addr *a, const struct sip_addr *b)
+{
+	u64 x0, x1, y0, y1;
+	u32 x, y;
+
+	if (a->family != b->family || !a->family)
+		return false;
+	if (a->family == 4) {
+		memcpy(&x, a->ip, 4);
+		memcpy(&y, b->ip, 4);
+		return x == y;
+	}
+	memcpy(&x0, a->ip, 8);
+	memcpy(&x1, a->ip + 8, 8);
+	memcpy(&y0, b->ip, 8);
+	memcpy(&y1, b->ip + 8, 8);
+	return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+}
 
 /* Appends the decimal digits of v to out; returns the count. */
 u8 sip_fmt_u32(u32 v, char *out);

@@ -29,9 +29,15 @@ static void add_edit(struct planner *pl, u32 off, u32 len, u8 kind,
 	struct sip_plan *plan = pl->plan;
 	struct sip_edit *e;
 
+	size_t i;
+
 	/* an edit that changes nothing is no edit */
-	if (rlen == len && !memcmp(pl->b + off, repl, len))
-		return;
+	if (rlen == len) {
+		for (i = 0; i < len && pl->b[off + i] == (u8)repl[i]; i++)
+			;
+		if (i == len)
+			return;
+	}
 	if (plan->n_edits == SIP_MAX_EDITS || rlen > SIP_MAX_REPL_LEN) {
 		pl->overflow = true;
 		return;
@@ -41,7 +47,8 @@ static void add_edit(struct planner *pl, u32 off, u32 len, u8 kind,
 	e->len = (u16)len;
 	e->kind = kind;
 	e->repl_len = (u8)rlen;
-	memcpy(e->repl, repl, rlen);
+	for (i = 0; i < rlen; i++)
+		e->repl[i] = repl[i];
 	plan->delta += (int)rlen - (int)len;
 }
 
@@ -51,7 +58,7 @@ static bool hp_matches(const struct sip_hostport *hp, const struct sip_endpoint 
 	u16 port = hp->port.len ? hp->portval : SIP_DEFAULT_PORT;
 
 	return hp->host_kind != SIP_HOST_NAME && port == ep->port &&
-	       sip_addr_equal(&hp->addr, &ep->addr);
+	       sip_addr_eq(&hp->addr, &ep->addr);
 }
 
 /*
@@ -130,16 +137,25 @@ static const struct sip_sdp_conn *effective_conn(const struct sip_msg *msg,
 
 static bool conn_is(const struct sip_sdp_conn *c, const struct sip_addr *a)
 {
-	return c->present && !c->multicast && sip_addr_equal(&c->ip, a);
+	return c->present && !c->multicast && sip_addr_eq(&c->ip, a);
 }
 
 static void edit_conn(struct planner *pl, const struct sip_sdp_conn *c)
 {
 	if (!conn_is(c, &pl->x->internal.addr))
 		return;
-	if (!pl->ext_bare_len)
-		pl->ext_bare_len = (u8)sip_addr_format(&pl->x->external.addr, false,
-						       pl->ext_bare, sizeof(pl->ext_bare));
+	if (!pl->ext_bare_len) {
+		/* an IPv4 "to" already formatted is the same text */
+		if (pl->to_host_len && pl->to == &pl->x->external &&
+		    pl->to->addr.family == 4) {
+			memcpy(pl->ext_bare, pl->to_host, sizeof(pl->ext_bare));
+			pl->ext_bare_len = pl->to_host_len;
+		} else {
+			pl->ext_bare_len = (u8)sip_addr_format(&pl->x->external.addr, false,
+							       pl->ext_bare,
+							       sizeof(pl->ext_bare));
+		}
+	}
 	if (pl->ext_bare_len)
 		add_edit(pl, c->addr.off, c->addr.len, SIP_EDIT_SDP_CONN,
 			 pl->ext_bare, pl->ext_bare_len);
@@ -272,7 +288,12 @@ static void sort_edits(struct sip_plan *plan)
 	u16 i, j;
 
 	for (i = 1; i < plan->n_edits; i++) {
-		struct sip_edit e = plan->edit[i];
+		struct sip_edit e;
+
+		/* usually planned in order already */
+		if (plan->edit[i - 1].off <= plan->edit[i].off)
+			continue;
+		e = plan->edit[i];
 
 		for (j = i; j > 0 && plan->edit[j - 1].off > e.off; j--)
 			plan->edit[j] = plan->edit[j - 1];
