@@ -255,22 +255,38 @@ static enum sip_reason start_line(struct sip_pstate *ps, u32 lim, u32 *next)
 static enum sip_reason scan_value(struct sip_pstate *ps, u32 p, u32 lim, u32 *vend)
 {
 	const u8 *b = ps->b;
+	/* the last offset at which a whole word can be loaded (none: below p) */
+	u32 lim8 = lim >= 8 ? lim - 8 : 0;
 	bool inq = false;
 
 	for (;;) {
 		u8 ch;
 
 		/* 8 plain bytes at a time; a backslash only matters in quotes */
-		while (p + 8 <= lim) {
-			u64 w = swar_load(b + p);
-			u64 m = inq ? swar_special(w) : swar_text_stop(w);
+		if (lim >= 8) {
+			if (!inq) {
+				while (p <= lim8) {
+					u64 m = swar_text_stop(swar_load(b + p));
 
-			if (m) {
-				if (swar_first(m) >= 0)
-					p += (u32)swar_first(m);
-				break;
+					if (m) {
+						if (swar_first(m) >= 0)
+							p += (u32)swar_first(m);
+						break;
+					}
+					p += 8;
+				}
+			} else {
+				while (p <= lim8) {
+					u64 m = swar_special(swar_load(b + p));
+
+					if (m) {
+						if (swar_first(m) >= 0)
+							p += (u32)swar_first(m);
+						break;
+					}
+					p += 8;
+				}
 			}
-			p += 8;
 		}
 		while (p < lim && cc_is(b[p], CC_VTEXT))
 			p++;
@@ -391,7 +407,10 @@ static enum sip_reason headers(struct sip_pstate *ps, u32 p, u32 lim)
 			if (b[p] != ':')
 				return fail(ps, SIP_R_BAD_HEADER, p);
 		}
-		r = scan_value(ps, p + 1, lim, &raw_end);
+		/* SP / HTAB after the colon: plain text, and not the value */
+		for (v = p + 1; v < lim && (b[v] == ' ' || b[v] == '\t'); v++)
+			;
+		r = scan_value(ps, v, lim, &raw_end);
 		if (r != SIP_OK) {
 			/* an overlong line is that, not an incomplete message */
 			if (r == SIP_R_INCOMPLETE && lim - n0 > SIP_MAX_LINE_LEN)
@@ -403,8 +422,9 @@ static enum sip_reason headers(struct sip_pstate *ps, u32 p, u32 lim)
 		if (msg->n_headers == SIP_MAX_HEADERS)
 			return fail(ps, SIP_R_TOO_MANY_HEADERS, n0);
 		/* the value without the LWS around it */
-		for (v = p + 1; v < raw_end && cc_is(b[v], CC_WS | CC_CRLF); v++)
-			;
+		if (b[v] == '\r')	/* folded: the value starts on the next line */
+			for (; v < raw_end && cc_is(b[v], CC_WS | CC_CRLF); v++)
+				;
 		for (vend = raw_end; vend > v && cc_is(b[vend - 1], CC_WS | CC_CRLF); vend--)
 			;
 		id = header_id(b + n0, nend - n0);
