@@ -233,10 +233,11 @@ static enum sip_reason sdp_part(struct sip_pstate *ps, u32 off, u32 end)
 
 		/*
 		 * 8 bytes at a time to the line end (or a NUL): stop at any
-		 * byte below 0x0e, the byte loop passes HTAB and the like
+		 * byte below 0x0e (and, as the borrow-free test is dropped, at
+		 * bytes >= 0x8e): the byte loop passes HTAB, UTF-8 and the like
 		 */
 		while (p + 8 <= end) {
-			u64 m = swar_below(swar_load(b + p), 0x0e);
+			u64 m = (swar_load(b + p) - SWAR_ONES * 0x0e) & SWAR_HIGHS;
 
 			if (m) {
 				if (swar_first(m) >= 0)

@@ -371,16 +371,17 @@ static bool host_ipv6(struct sip_cur *c, struct sip_hostport *hp)
 
 bool cur_host(struct sip_cur *c, struct sip_hostport *hp)
 {
-	const u8 *b = c->b;
-	u32 p0 = c->p, p = p0;
+	const u8 *b = c->b, *s = b + c->p, *q = s;
+	u32 p0 = c->p, p;
 
-	if (b[p] == '[')
+	if (*q == '[')
 		return host_ipv6(c, hp);
-	while (cc_is(b[p], CC_HOST))
-		p++;
-	if (p == p0)
+	while (cc_is(*q, CC_HOST))
+		q++;
+	if (q == s)
 		return false;
-	if (IS_DIGIT(b[p0]) && quad_at(b + p0, hp->addr.ip) == b + p) {
+	p = p0 + (u32)(q - s);
+	if (IS_DIGIT(*s) && quad_at(s, hp->addr.ip) == q) {
 		hp->addr.family = 4;
 		hp->host_kind = SIP_HOST_IPV4;
 	} else if (is_hostname(b + p0, p - p0)) {
@@ -435,22 +436,21 @@ bool cur_gen_value(struct sip_cur *c)
 /* 1*( class / escaped ) over a header-value cursor; min 0 allows an empty run. */
 static inline bool run_esc(struct sip_cur *c, u32 cls, u32 min)
 {
-	const u8 *b = c->b;
-	u32 p = c->p, p0 = p;
+	const u8 *b = c->b, *s = b + c->p, *q = s;
 
 	for (;;) {
-		while (cc_is(b[p], cls))
-			p++;
-		if (b[p] != '%')
+		while (cc_is(*q, cls))
+			q++;
+		if (*q != '%')
 			break;
-		if (p + 2 >= c->end || !IS_HEX(b[p + 1]) || !IS_HEX(b[p + 2])) {
-			c->p = p;
+		if ((u32)(q - b) + 2 >= c->end || !IS_HEX(q[1]) || !IS_HEX(q[2])) {
+			c->p = (u32)(q - b);
 			return false;
 		}
-		p += 3;
+		q += 3;
 	}
-	c->p = p;
-	return p - p0 >= min;
+	c->p = (u32)(q - b);
+	return (u32)(q - s) >= min;
 }
 
 /* The extent in which a SIP URI's userinfo "@" may be found. */

@@ -109,14 +109,18 @@ static inline u64 swar_special(u64 w)
  * Non-zero iff some byte of w needs a look in header text outside quoted
  * strings: a control byte (CR, LF and HTAB included), DQUOTE, DEL or a
  * byte >= 0x80 (UTF-8 is text, but rare enough to be looked at byte by
- * byte).  XOR 0x02 maps DQUOTE to 0x20 and the controls onto themselves,
- * so one "below 0x21" test finds both.  May flag bytes after the first
- * flagged one that need no look; never misses one.
+ * byte).  XOR 0x02 maps DQUOTE to 0x20 and the controls onto themselves;
+ * t - 0x21 then has the high bit set for them, and for t >= 0xa1 (a byte
+ * >= 0x80, flagged anyway), w + 1 for DEL.  Borrows and carries run only
+ * towards the more significant byte and only out of a flagged byte: the
+ * lowest-addressed flag on a little-endian machine is exact, and a flag
+ * is never missed.
  */
 static inline u64 swar_text_stop(u64 w)
 {
-	return swar_below(w ^ (SWAR_ONES * 0x02), 0x21) |
-	       (((w + SWAR_ONES) | w) & SWAR_HIGHS);
+	u64 t = w ^ (SWAR_ONES * 0x02);
+
+	return ((t - SWAR_ONES * 0x21) | (w + SWAR_ONES) | w) & SWAR_HIGHS;
 }
 
 /*
@@ -295,13 +299,12 @@ static inline u32 cur_run(struct sip_cur *c, u32 cls)
  */
 static inline u32 hv_run(struct sip_cur *c, u32 cls)
 {
-	const u8 *b = c->b;
-	u32 p = c->p, p0 = p;
+	const u8 *s = c->b + c->p, *q = s;
 
-	while (cc_is(b[p], cls))
-		p++;
-	c->p = p;
-	return p - p0;
+	while (cc_is(*q, cls))
+		q++;
+	c->p += (u32)(q - s);
+	return (u32)(q - s);
 }
 
 /* 1*DIGIT with value <= max (as cur_uint) over a header-value cursor */

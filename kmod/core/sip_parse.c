@@ -390,9 +390,12 @@ static enum sip_reason headers(struct sip_pstate *ps, u32 p, u32 lim)
 		}
 		/* no bounds check needed when the buffer ends in a non-token byte */
 		if (name_sentinel) {
+			const u8 *q = b + p;
+
 			do
-				p++;
-			while (cc_is(b[p], CC_TOKEN));
+				q++;
+			while (cc_is(*q, CC_TOKEN));
+			p = (u32)(q - b);
 		} else {
 			do
 				p++;
