@@ -27,13 +27,17 @@ test_cleanup() {
 }
 
 PHONE=192.168.1.2:5060
-PAUSE_MS=8000	# the call's length: the media checks happen in it
+PAUSE_MS=10000	# the call's length: the media checks happen in it
 
 ktap_header 12
 sipalg_unload
 sipalg_load || ktap_diag "sipalg does not load"
 topo_setup || ktap_diag "topology setup failed"
 rtr_ct_helper sipalg udp 5060 || ktap_diag "no ct helper on rtr"
+# The other call below is never answered; its conntrack, and with it its
+# pinholes, would be gone after the default 30 s, which a loaded VM may
+# take to start the peers.
+rtr sysctl -qw net.netfilter.nf_conntrack_udp_timeout=600
 klog_mark "a call through the ALG"
 
 # ------------------------------------------------- the port taken before
@@ -86,6 +90,7 @@ ktap_check_here "sipp calls from lan (phone) to wan (callee)" call
 
 # The callee writes the audio and video ports of the offer it got.
 wait_for 200 test -s "$SELFTEST_TMP/callee/offer_ports"
+offer_seen=$SECONDS
 read -r AUDIO VIDEO <"$SELFTEST_TMP/callee/offer_ports" 2>/dev/null
 ktap_diag "the offer reached wan with m=audio ${AUDIO:-?} and m=video ${VIDEO:-?}"
 AUDIO=${AUDIO:-0} VIDEO=${VIDEO:-0}
@@ -93,8 +98,8 @@ AUDIO=${AUDIO:-0} VIDEO=${VIDEO:-0}
 # Media the phone receives: rtp (9998), rtcp (9999), vrtp, vrtcp.
 got() { # SINK PAYLOAD
 	local f
-	for f in "$SELFTEST_TMP/$1"/[0-9]*; do
-		case $f in *.from) continue ;; esac
+	for f in "$SELFTEST_TMP/$1"/*; do
+		case ${f##*/} in *[!0-9]*) continue ;; esac
 		[ "$(cat "$f" 2>/dev/null)" = "$2" ] && return 0
 	done
 	return 1
@@ -117,15 +122,18 @@ ktap_check "RTP to 203.0.113.1:$AUDIO and RTCP to :$((AUDIO + 1)) from wan reach
 	media_in_call
 
 video_pinholes_live() {
-	sipalg_expect_list >"$SELFTEST_TMP/expect.in_call"
-	cat "$SELFTEST_TMP/expect.in_call"
-	[ "$VIDEO" != 0 ] && has_expect 203.0.113.1 "$VIDEO" &&
-		has_expect 203.0.113.1 $((VIDEO + 1))
+	local in_call=$SELFTEST_TMP/expect.in_call
+	sipalg_expect_list >"$in_call"
+	cat "$in_call"
+	[ "$VIDEO" != 0 ] &&
+		grep -q "dst=203.0.113.1 sport=0 dport=$VIDEO " "$in_call" &&
+		grep -q "dst=203.0.113.1 sport=0 dport=$((VIDEO + 1)) " "$in_call"
 }
 ktap_check "during the call the video pinholes 203.0.113.1:$VIDEO and :$((VIDEO + 1)) are open" \
 	video_pinholes_live
 
 # The checks above must have run before the BYE.
+ktap_diag "the media checks took $((SECONDS - offer_seen)) s of the ${PAUSE_MS} ms pause"
 in_time() {
 	[ ! -e "$SELFTEST_TMP/phone/bye" ] ||
 		{ echo "the BYE went before the media checks were done: make PAUSE_MS longer"; return 1; }
@@ -169,8 +177,8 @@ ktap_check "INVITE at wan: Via, Contact, c=, m= ports and Content-Length rewritt
 
 responses_restored() {
 	local f n=0 bad=0
-	for f in "$SELFTEST_TMP"/lan-in/[0-9]*; do
-		case $f in *.want | *.shown) continue ;; esac
+	for f in "$SELFTEST_TMP"/lan-in/*; do
+		case ${f##*/} in *[!0-9]*) continue ;; esac
 		n=$((n + 1))
 		printf '%s: %s\n' "$(head -n1 "$f" | tr -d '\r')" "$(grep -a '^Via:' "$f" | tr -d '\r')"
 		sed -n 2p "$f" | grep -q "^Via: SIP/2.0/UDP $PHONE;branch=" || bad=1

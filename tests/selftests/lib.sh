@@ -514,7 +514,7 @@ udp_sink_start() {
 }
 
 udp_sink_count() {
-	find "$SELFTEST_TMP/$1" -maxdepth 1 -name '[0-9]*' ! -name '*.from' 2>/dev/null | wc -l
+	find "$SELFTEST_TMP/$1" -maxdepth 1 -regex '.*/[0-9]+' 2>/dev/null | wc -l
 }
 
 # shellcheck disable=SC2120 # the tests name the sink
@@ -653,13 +653,12 @@ sip_flow_compare() {
 # datagrams_changed: after sip_flow_compare, how many datagrams rtr changed.
 datagrams_changed() {
 	local f n=0
-	for f in "$SELFTEST_TMP"/lan-out/[0-9]*; do
-		case $f in *.want) continue ;; esac
-		cmp -s "$f" "$SELFTEST_TMP/wan-out/${f##*/}" || n=$((n + 1))
-	done
-	for f in "$SELFTEST_TMP"/wan-in/[0-9]*; do
-		case $f in *.want) continue ;; esac
-		cmp -s "$f" "$SELFTEST_TMP/lan-in/${f##*/}" || n=$((n + 1))
+	for f in "$SELFTEST_TMP"/lan-out/* "$SELFTEST_TMP"/wan-in/*; do
+		case ${f##*/} in '' | *[!0-9]*) continue ;; esac
+		case $f in
+		*/lan-out/*) cmp -s "$f" "$SELFTEST_TMP/wan-out/${f##*/}" || n=$((n + 1)) ;;
+		*) cmp -s "$f" "$SELFTEST_TMP/lan-in/${f##*/}" || n=$((n + 1)) ;;
+		esac
 	done
 	echo "$n"
 }
