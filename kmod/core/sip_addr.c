@@ -37,13 +37,18 @@ static size_t fmt_ipv4(const u8 *ip, char *out)
 		if (i)
 			out[n++] = '.';
 		if (v >= 100) {
-			out[n++] = (char)('0' + v / 100);
-			v %= 100;
-			out[n++] = (char)('0' + v / 10);
+			u32 h = v / 100;
+
+			out[n++] = (char)('0' + h);
+			v -= h * 100;
+			out[n++] = sip_dig2[2 * v];
+			out[n++] = sip_dig2[2 * v + 1];
 		} else if (v >= 10) {
-			out[n++] = (char)('0' + v / 10);
+			out[n++] = sip_dig2[2 * v];
+			out[n++] = sip_dig2[2 * v + 1];
+		} else {
+			out[n++] = (char)('0' + v);
 		}
-		out[n++] = (char)('0' + v % 10);
 	}
 	return n;
 }

@@ -575,19 +575,32 @@ bool sip_parse_uri(struct sip_cur *c, enum sip_uri_ctx ctx, struct sip_uri *u)
 	return run_esc(c, CC_URIC, 1);
 }
 
+/* "00" .. "99": two decimal digits per lookup */
+const char sip_dig2[200] =
+	"0001020304050607080910111213141516171819"
+	"2021222324252627282930313233343536373839"
+	"4041424344454647484950515253545556575859"
+	"6061626364656667686970717273747576777879"
+	"8081828384858687888990919293949596979899";
+
 u8 sip_fmt_u32(u32 v, char *out)
 {
-	char tmp[10];
-	u8 n = 0, i;
+	/* the digit count first, smallest first: ports and lengths are short */
+	u8 n = v < 10 ? 1 : v < 100 ? 2 : v < 1000 ? 3 : v < 10000 ? 4 :
+	       v < 100000 ? 5 : v < 1000000 ? 6 : v < 10000000 ? 7 :
+	       v < 100000000 ? 8 : v < 1000000000 ? 9 : 10;
+	u8 i = n;
 
-	/* backwards into tmp: one multiply per digit */
-	do {
-		u32 q = v / 10;
+	/* two digits at a time from the end */
+	while (i >= 2) {
+		u32 q = v / 100, r = v - q * 100;
 
-		tmp[9 - n++] = (char)('0' + (v - q * 10));
+		i -= 2;
+		out[i] = sip_dig2[2 * r];
+		out[i + 1] = sip_dig2[2 * r + 1];
 		v = q;
-	} while (v);
-	for (i = 0; i < n; i++)
-		out[i] = tmp[10 - n + i];
+	}
+	if (i)
+		out[0] = (char)('0' + v);
 	return n;
 }

@@ -418,6 +418,8 @@ static inline bool sip_addr_eq(const struct sip_addr *a, const struct sip_addr *
 	return ((x0 ^ y0) | (x1 ^ y1)) == 0;
 }
 
+extern const char sip_dig2[200];
+
 /* Appends the decimal digits of v to out; returns the count. */
 u8 sip_fmt_u32(u32 v, char *out);
 

@@ -31,8 +31,8 @@ static void add_edit(struct planner *pl, u32 off, u32 len, u8 kind,
 
 	size_t i;
 
-	/* an edit that changes nothing is no edit */
-	if (rlen == len) {
+	/* an edit that changes nothing is no edit (they differ up front, mostly) */
+	if (rlen == len && (!len || pl->b[off] == (u8)repl[0])) {
 		for (i = 0; i < len && pl->b[off + i] == (u8)repl[i]; i++)
 			;
 		if (i == len)
