@@ -246,84 +246,89 @@ static enum sip_reason start_line(struct sip_pstate *ps, u32 lim, u32 *next)
 }
 
 /*
- * Scans one header value from p to its terminating CRLF: folds (CRLF +
+ * Scans one header value from q to its terminating CRLF: folds (CRLF +
  * SP/HTAB) continue it; a bare CR or LF, a control byte or NUL outside a
- * quoted-pair ends the message as malformed.  *vend is the CR of the
- * terminating CRLF.  This is the hot loop of the parser: outside quoted
- * strings 8 plain bytes take a handful of integer operations.
+ * quoted-pair ends the message as malformed.  Returns the CR of the
+ * terminating CRLF, or NULL with the reason in *r.  This is the hot loop
+ * of the parser: outside quoted strings 8 plain bytes take a handful of
+ * integer operations.  end8 is the last place a word can be loaded from
+ * (b when there is none).
  */
-static enum sip_reason scan_value(struct sip_pstate *ps, u32 p, u32 lim, u32 *vend)
+static inline const u8 *scan_value(struct sip_pstate *ps, const u8 *q, const u8 *end,
+				   const u8 *end8, enum sip_reason *r)
 {
 	const u8 *b = ps->b;
-	/* the last offset at which a whole word can be loaded (none: below p) */
-	u32 lim8 = lim >= 8 ? lim - 8 : 0;
+	u32 lim = (u32)(end - b);
 	bool inq = false;
 
 	for (;;) {
 		u8 ch;
 
 		/* 8 plain bytes at a time; a backslash only matters in quotes */
-		if (lim >= 8) {
-			if (!inq) {
-				while (p <= lim8) {
-					u64 m = swar_text_stop(swar_load(b + p));
+		if (!inq) {
+			while (q <= end8) {
+				u64 m = swar_text_stop(swar_load(q));
 
-					if (m) {
-						if (swar_first(m) >= 0)
-							p += (u32)swar_first(m);
-						break;
-					}
-					p += 8;
+				if (m) {
+					if (swar_first(m) >= 0)
+						q += swar_first(m);
+					break;
 				}
-			} else {
-				while (p <= lim8) {
-					u64 m = swar_special(swar_load(b + p));
+				q += 8;
+			}
+		} else {
+			while (q <= end8) {
+				u64 m = swar_special(swar_load(q));
 
-					if (m) {
-						if (swar_first(m) >= 0)
-							p += (u32)swar_first(m);
-						break;
-					}
-					p += 8;
+				if (m) {
+					if (swar_first(m) >= 0)
+						q += swar_first(m);
+					break;
 				}
+				q += 8;
 			}
 		}
-		while (p < lim && cc_is(b[p], CC_VTEXT))
-			p++;
-		if (p >= lim)
-			return fail(ps, SIP_R_INCOMPLETE, lim);
-		ch = b[p];
+		while (q < end && cc_is(*q, CC_VTEXT))
+			q++;
+		if (q >= end)
+			goto incomplete;
+		ch = *q;
 		if (ch == '\r') {
-			if (p + 1 >= lim)
-				return fail(ps, SIP_R_INCOMPLETE, lim);
-			if (b[p + 1] != '\n')
-				return fail(ps, SIP_R_BAD_LINE_END, p);
-			if (p + 2 >= lim)
-				return fail(ps, SIP_R_INCOMPLETE, lim);
-			if (b[p + 2] != ' ' && b[p + 2] != '\t') {
-				*vend = p;
-				return SIP_OK;
+			if (end - q < 2)
+				goto incomplete;
+			if (q[1] != '\n') {
+				*r = fail(ps, SIP_R_BAD_LINE_END, (u32)(q - b));
+				return NULL;
 			}
-			p += 3;
+			if (end - q < 3)
+				goto incomplete;
+			if (q[2] != ' ' && q[2] != '\t')
+				return q;
+			q += 3;
 		} else if (ch == '"') {
 			inq = !inq;
-			p++;
+			q++;
 		} else if (ch == '\\') {
 			if (inq) {
-				if (p + 1 >= lim)
-					return fail(ps, SIP_R_INCOMPLETE, lim);
-				if (b[p + 1] == '\r' || b[p + 1] == '\n' || b[p + 1] > 0x7f)
-					return fail(ps, SIP_R_BAD_HEADER, p + 1);
-				p += 2;
+				if (end - q < 2)
+					goto incomplete;
+				if (q[1] == '\r' || q[1] == '\n' || q[1] > 0x7f) {
+					*r = fail(ps, SIP_R_BAD_HEADER, (u32)(q - b) + 1);
+					return NULL;
+				}
+				q += 2;
 			} else {
-				p++;
+				q++;
 			}
-		} else if (ch == '\n') {
-			return fail(ps, SIP_R_BAD_LINE_END, p);
 		} else {
-			return fail(ps, SIP_R_BAD_HEADER, p);
+			*r = fail(ps, ch == '\n' ? SIP_R_BAD_LINE_END : SIP_R_BAD_HEADER,
+				  (u32)(q - b));
+			return NULL;
 		}
 	}
+incomplete:
+	*r = fail(ps, SIP_R_INCOMPLETE, lim);
+	return NULL;
 }
 
 static enum sip_reason dispatch(struct sip_pstate *ps, enum sip_hdr_id id,
@@ -360,89 +365,93 @@ static enum sip_reason dispatch(struct sip_pstate *ps, enum sip_hdr_id id,
 }
 
 /* message-header = field-name HCOLON field-value CRLF, until an empty line */
-static enum sip_reason headers(struct sip_pstate *ps, u32 p, u32 lim)
+static enum sip_reason headers(struct sip_pstate *ps, u32 start, u32 lim)
 {
-	const u8 *b = ps->b;
+	const u8 *const b = ps->b, *const end = b + lim;
+	/* start >= 2 (the start line's CRLF): b is below any q */
+	const u8 *const end8 = lim >= 8 ? end - 8 : b;
 	struct sip_msg *msg = ps->msg;
-	/* a token run started before lim stops by lim - 1 at the latest */
-	bool name_sentinel = !cc_is(b[lim - 1], CC_TOKEN);
+	const u8 *q = b + start;
+	/* a token run started before end stops by end - 1 at the latest */
+	bool name_sentinel = !cc_is(end[-1], CC_TOKEN);
 
 	for (;;) {
+		const u8 *n0 = q, *nend, *v, *re;
 		struct sip_header *h;
 		enum sip_reason r;
-		u32 n0 = p, nend, v, vend, raw_end;
 		enum sip_hdr_id id;
+		u32 vo, veo;
 
-		if (p >= lim)
+		if (q >= end)
 			return fail(ps, SIP_R_INCOMPLETE, lim);
-		if (!cc_is(b[p], CC_TOKEN)) {
-			if (b[p] == '\r') {
-				if (p + 1 >= lim)
+		if (!cc_is(*q, CC_TOKEN)) {
+			u32 p = (u32)(q - b);
+
+			if (*q == '\r') {
+				if (end - q < 2)
 					return fail(ps, SIP_R_INCOMPLETE, lim);
-				if (b[p + 1] != '\n')
+				if (q[1] != '\n')
 					return fail(ps, SIP_R_BAD_LINE_END, p);
 				msg->hdr_end = (u16)(p + 2);
 				return SIP_OK;
 			}
-			if (b[p] == '\n')
-				return fail(ps, SIP_R_BAD_LINE_END, p);
-			return fail(ps, SIP_R_BAD_HEADER, p);
+			return fail(ps, *q == '\n' ? SIP_R_BAD_LINE_END : SIP_R_BAD_HEADER, p);
 		}
 		/* no bounds check needed when the buffer ends in a non-token byte */
 		if (name_sentinel) {
-			const u8 *q = b + p;
-
 			do
 				q++;
 			while (cc_is(*q, CC_TOKEN));
-			p = (u32)(q - b);
 		} else {
 			do
-				p++;
-			while (p < lim && cc_is(b[p], CC_TOKEN));
+				q++;
+			while (q < end && cc_is(*q, CC_TOKEN));
 		}
-		nend = p;
-		if (p >= lim || b[p] != ':') {
-			while (p < lim && cc_is(b[p], CC_WS))
-				p++;
-			if (p >= lim)
+		nend = q;
+		if (q >= end || *q != ':') {
+			while (q < end && cc_is(*q, CC_WS))
+				q++;
+			if (q >= end)
 				return fail(ps, SIP_R_INCOMPLETE, lim);
-			if (b[p] != ':')
-				return fail(ps, SIP_R_BAD_HEADER, p);
+			if (*q != ':')
+				return fail(ps, SIP_R_BAD_HEADER, (u32)(q - b));
 		}
 		/* SP / HTAB after the colon: plain text, and not the value */
-		for (v = p + 1; v < lim && (b[v] == ' ' || b[v] == '\t'); v++)
+		for (v = q + 1; v < end && (*v == ' ' || *v == '\t'); v++)
 			;
-		r = scan_value(ps, v, lim, &raw_end);
-		if (r != SIP_OK) {
+		re = scan_value(ps, v, end, end8, &r);
+		if (!re) {
 			/* an overlong line is that, not an incomplete message */
-			if (r == SIP_R_INCOMPLETE && lim - n0 > SIP_MAX_LINE_LEN)
-				return fail(ps, SIP_R_TOO_LONG, n0);
+			if (r == SIP_R_INCOMPLETE && end - n0 > SIP_MAX_LINE_LEN)
+				return fail(ps, SIP_R_TOO_LONG, (u32)(n0 - b));
 			return r;
 		}
-		if (raw_end - n0 > SIP_MAX_LINE_LEN)
-			return fail(ps, SIP_R_TOO_LONG, n0);
+		if (re - n0 > SIP_MAX_LINE_LEN)
+			return fail(ps, SIP_R_TOO_LONG, (u32)(n0 - b));
 		if (msg->n_headers == SIP_MAX_HEADERS)
-			return fail(ps, SIP_R_TOO_MANY_HEADERS, n0);
+			return fail(ps, SIP_R_TOO_MANY_HEADERS, (u32)(n0 - b));
 		/* the value without the LWS around it */
-		if (b[v] == '\r')	/* folded: the value starts on the next line */
-			for (; v < raw_end && cc_is(b[v], CC_WS | CC_CRLF); v++)
+		if (*v == '\r')	/* folded: the value starts on the next line */
+			for (; v < re && cc_is(*v, CC_WS | CC_CRLF); v++)
 				;
-		for (vend = raw_end; vend > v && cc_is(b[vend - 1], CC_WS | CC_CRLF); vend--)
-			;
-		id = header_id(b + n0, nend - n0);
+		q = re;
+		while (q > v && cc_is(q[-1], CC_WS | CC_CRLF))
+			q--;
+		id = header_id(n0, (u32)(nend - n0));
 		h = &msg->hdr[msg->n_headers++];
-		h->name.off = (u16)n0;
+		vo = (u32)(v - b);
+		veo = (u32)(q - b);
+		h->name.off = (u16)(n0 - b);
 		h->name.len = (u16)(nend - n0);
-		h->value.off = (u16)v;
-		h->value.len = (u16)(vend - v);
+		h->value.off = (u16)vo;
+		h->value.len = (u16)(veo - vo);
 		h->id = (u8)id;
 		if (id != SIP_HDR_OTHER) {
-			r = dispatch(ps, id, v, vend, n0);
+			r = dispatch(ps, id, vo, veo, (u32)(n0 - b));
 			if (r != SIP_OK)
 				return r;
 		}
-		p = raw_end + 2;
+		q = re + 2;
 	}
 }
 
