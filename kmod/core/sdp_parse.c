@@ -217,7 +217,10 @@ static enum sip_reason sdp_part(struct sip_pstate *ps, u32 off, u32 end)
 	const u8 *b = ps->b;
 	struct sip_msg *msg = ps->msg;
 	struct sdp_state st;
-	u32 p = off, lines = 0, m0 = msg->n_media, i;
+	const u8 *q = b + off, *e = b + end;
+	/* off > 0 (the body follows the headers): b is below any q */
+	const u8 *e8 = end - off >= 8 ? e - 8 : b;
+	u32 lines = 0, m0 = msg->n_media, i;
 	bool blank = false;
 
 	if (msg->n_sdp == SIP_MAX_SDP_PARTS)
@@ -227,8 +230,9 @@ static enum sip_reason sdp_part(struct sip_pstate *ps, u32 off, u32 end)
 	memset(st.sdp, 0, sizeof(*st.sdp));
 	st.sdp->body.off = (u16)off;
 	st.sdp->body.len = (u16)(end - off);
-	while (p < end) {
-		u32 ls = p, le, next, v0;
+	while (q < e) {
+		const u8 *lsp = q;
+		u32 ls, le, v0;
 		struct sip_sdp_conn *conn;
 
 		/*
@@ -236,28 +240,28 @@ static enum sip_reason sdp_part(struct sip_pstate *ps, u32 off, u32 end)
 		 * byte below 0x0e (and, as the borrow-free test is dropped, at
 		 * bytes >= 0x8e): the byte loop passes HTAB, UTF-8 and the like
 		 */
-		while (p + 8 <= end) {
-			u64 m = (swar_load(b + p) - SWAR_ONES * 0x0e) & SWAR_HIGHS;
+		while (q <= e8) {
+			u64 m = (swar_load(q) - SWAR_ONES * 0x0e) & SWAR_HIGHS;
 
 			if (m) {
 				if (swar_first(m) >= 0)
-					p += (u32)swar_first(m);
+					q += swar_first(m);
 				break;
 			}
-			p += 8;
+			q += 8;
 		}
-		while (p < end && cc_is(b[p], CC_SDPTEXT))
-			p++;
-		le = p;
-		if (p == end)
-			next = end;	/* last line without its line end */
-		else if (b[p] == '\n')
-			next = p + 1;
-		else if (b[p] == '\r' && p + 1 < end && b[p + 1] == '\n')
-			next = p + 2;
-		else
-			return fail(ps, SIP_R_BAD_SDP, p);	/* NUL or bare CR */
-		p = next;
+		while (q < e && cc_is(*q, CC_SDPTEXT))
+			q++;
+		ls = (u32)(lsp - b);
+		le = (u32)(q - b);
+		if (q < e) {
+			if (*q == '\n')
+				q++;
+			else if (*q == '\r' && e - q > 1 && q[1] == '\n')
+				q += 2;
+			else
+				return fail(ps, SIP_R_BAD_SDP, le);	/* NUL or bare CR */
+		}	/* else the last line, without its line end */
 		if (le == ls) {
 			/* empty lines only at the end (some stacks add one) */
 			blank = true;
