@@ -125,7 +125,7 @@ call() {
 	sipp_start "far-$s" wan -sf "$PEERS_DIR/callee.xml" -key audio 30000 \
 		-i "$FAR" -p 5080 -m 1 -timeout 30
 	sipp_start "call-$s" lan -sf "$PEERS_DIR/caller.xml" -s far \
-		-key audio 20000 -i "$PHONE" -p 5060 -mp 6100 -m 1 -d 4000 \
+		-key audio 20000 -i "$PHONE" -p 5060 -mp 6100 -m 1 -d 8000 \
 		-timeout 30 "$FAR:5080"
 	wait_for 150 test -e "$SELFTEST_TMP/call-$s/established" || {
 		step "the call was not established"
@@ -136,10 +136,6 @@ call() {
 	addr=$(sed -n 's/^c=IN IP4 //p' <<<"$sdp" | head -n 1)
 	port=$(sed -n 's/^m=audio \([0-9]*\) .*/\1/p' <<<"$sdp" | head -n 1)
 	step "call established; the far end's SDP says media to $addr:$port"
-	if [ "$s" = sipalg ]; then
-		say "    \$ sipalgctl flows"
-		rtr "$REPO/userspace/sipalgctl" flows | sed 's/^/      /'
-	fi
 	wan python3 -c 'import socket,sys
 s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)
 for i in range(5): s.sendto(b"\x80\x00RTP from the far end", (sys.argv[1], int(sys.argv[2])))' \
@@ -147,6 +143,10 @@ for i in range(5): s.sendto(b"\x80\x00RTP from the far end", (sys.argv[1], int(s
 	wait_for 20 test "$(udp_sink_count "rtp-$s")" -gt 0
 	got=$(udp_sink_count "rtp-$s")
 	step "RTP from the far end to $addr:$port: $got of 5 packets reached the phone"
+	if [ "$s" = sipalg ]; then
+		say "    \$ sipalgctl flows     (during the call)"
+		rtr "$REPO/userspace/sipalgctl" flows | sed 's/^/      /'
+	fi
 	[ "$got" -gt 0 ] && result "$s" media flows || result "$s" media lost
 	sipp_wait "call-$s" >/dev/null
 	sipp_wait "far-$s" >/dev/null
