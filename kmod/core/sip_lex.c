@@ -60,7 +60,7 @@
 
 const u32 sip_cc[256] = { CC64(0), CC64(64), CC64(128), CC64(192) };
 
-bool cur_sep_slow(struct sip_cur *c, u8 sep)
+bool cur_sep_x(struct sip_cur *c, u8 sep)
 {
 	u32 p0 = c->p;
 
@@ -73,7 +73,7 @@ bool cur_sep_slow(struct sip_cur *c, u8 sep)
 	return true;
 }
 
-bool cur_quoted(struct sip_cur *c)
+bool cur_quoted_x(struct sip_cur *c)
 {
 	const u8 *b = c->b;
 	u32 p = c->p, end = c->end;
@@ -369,7 +369,7 @@ static bool host_ipv6(struct sip_cur *c, struct sip_hostport *hp)
 	return true;
 }
 
-bool cur_host(struct sip_cur *c, struct sip_hostport *hp)
+bool cur_host_x(struct sip_cur *c, struct sip_hostport *hp)
 {
 	const u8 *b = c->b, *s = b + c->p, *q = s;
 	u32 p0 = c->p, p;
@@ -405,32 +405,6 @@ bool sip_is_hostname(const u8 *s, u32 len)
 		if (!cc_is(s[i], CC_HOST))
 			return false;
 	return !sip_parse_ipv4(s, len, ip) && is_hostname(s, len);
-}
-
-bool cur_port(struct sip_cur *c, struct sip_hostport *hp)
-{
-	u32 p0 = c->p, v;
-
-	if (!hv_uint(c, 65535, &v))
-		return false;
-	hp->port.off = (u16)p0;
-	hp->port.len = (u16)(c->p - p0);
-	hp->portval = (u16)v;
-	return true;
-}
-
-bool cur_gen_value(struct sip_cur *c)
-{
-	u8 ch = c->b[c->p];
-
-	if (ch == '"')
-		return cur_quoted(c);
-	if (ch == '[') {
-		struct sip_hostport hp;
-
-		return cur_host(c, &hp);
-	}
-	return hv_run(c, CC_TOKEN) > 0;
 }
 
 /* 1*( class / escaped ) over a header-value cursor; min 0 allows an empty run. */
@@ -531,7 +505,7 @@ host:
 	return uri_params(c, u);
 }
 
-bool sip_parse_uri(struct sip_cur *c, enum sip_uri_ctx ctx, struct sip_uri *u)
+bool sip_parse_uri_x(struct sip_cur *c, enum sip_uri_ctx ctx, struct sip_uri *u)
 {
 	u32 s0 = c->p, slen;
 

@@ -328,7 +328,21 @@ static inline bool hv_uint(struct sip_cur *c, u32 max, u32 *val)
 }
 
 
-bool cur_sep_slow(struct sip_cur *c, u8 sep);
+/*
+ * The out-of-line helpers (the *_x functions) take a cursor's address;
+ * the inline wrappers hand them a copy, so that callers' cursors never
+ * escape and stay in registers.
+ */
+bool cur_sep_x(struct sip_cur *c, u8 sep);
+
+static inline bool cur_sep_slow(struct sip_cur *c, u8 sep)
+{
+	struct sip_cur t = *c;
+	bool r = cur_sep_x(&t, sep);
+
+	c->p = t.p;
+	return r;
+}
 
 /* SWS sep SWS (the SEMI, COMMA, EQUAL, SLASH, COLON of RFC 3261). */
 static inline bool cur_sep(struct sip_cur *c, u8 sep)
@@ -351,7 +365,16 @@ static inline bool cur_sep(struct sip_cur *c, u8 sep)
 }
 
 /* quoted-string with quoted-pairs; p at the opening DQUOTE. */
-bool cur_quoted(struct sip_cur *c);
+bool cur_quoted_x(struct sip_cur *c);
+
+static inline bool cur_quoted(struct sip_cur *c)
+{
+	struct sip_cur t = *c;
+	bool r = cur_quoted_x(&t);
+
+	c->p = t.p;
+	return r;
+}
 
 /*
  * 1*DIGIT with value <= max; *val gets it.  Leading zeros are allowed (the
@@ -363,13 +386,44 @@ bool cur_uint(struct sip_cur *c, u32 max, u32 *val);
  * host = hostname / IPv4address / IPv6reference over a header-value
  * cursor.  Fills hp->host, hp->host_kind and hp->addr (zero for a name).
  */
-bool cur_host(struct sip_cur *c, struct sip_hostport *hp);
+bool cur_host_x(struct sip_cur *c, struct sip_hostport *hp);
+
+static inline bool cur_host(struct sip_cur *c, struct sip_hostport *hp)
+{
+	struct sip_cur t = *c;
+	bool r = cur_host_x(&t, hp);
+
+	c->p = t.p;
+	return r;
+}
 
 /* port = 1*DIGIT, 0..65535 (header-value cursor): fills hp->port and hp->portval. */
-bool cur_port(struct sip_cur *c, struct sip_hostport *hp);
+static inline bool cur_port(struct sip_cur *c, struct sip_hostport *hp)
+{
+	u32 p0 = c->p, v;
+
+	if (!hv_uint(c, 65535, &v))
+		return false;
+	hp->port.off = (u16)p0;
+	hp->port.len = (u16)(c->p - p0);
+	hp->portval = (u16)v;
+	return true;
+}
 
 /* gen-value = token / host / quoted-string (header-value cursor) */
-bool cur_gen_value(struct sip_cur *c);
+static inline bool cur_gen_value(struct sip_cur *c)
+{
+	u8 ch = c->b[c->p];
+
+	if (ch == '"')
+		return cur_quoted(c);
+	if (ch == '[') {
+		struct sip_hostport hp;
+
+		return cur_host(c, &hp);
+	}
+	return hv_run(c, CC_TOKEN) > 0;
+}
 
 /* s[0 .. len) is a hostname (not an IP literal): SDP's FQDN c= addresses */
 bool sip_is_hostname(const u8 *s, u32 len);
@@ -396,7 +450,16 @@ struct sip_uri {
  * full RFC 3261 grammar, any other absoluteURI by its character set.
  * Leaves p just after it.
  */
-bool sip_parse_uri(struct sip_cur *c, enum sip_uri_ctx ctx, struct sip_uri *u);
+bool sip_parse_uri_x(struct sip_cur *c, enum sip_uri_ctx ctx, struct sip_uri *u);
+
+static inline bool sip_parse_uri(struct sip_cur *c, enum sip_uri_ctx ctx, struct sip_uri *u)
+{
+	struct sip_cur t = *c;
+	bool r = sip_parse_uri_x(&t, ctx, u);
+
+	c->p = t.p;
+	return r;
+}
 
 /* sip_addr_equal() for the hot paths: same family (not 0), same bytes */
 static inline bool sip_addr_eq(const struct sip_addr *a, const struct sip_addr *b)

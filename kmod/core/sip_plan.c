@@ -23,6 +23,34 @@ struct planner {
 	u8 to_host_len, to_port_len, ext_bare_len;
 };
 
+/*
+ * n (1..SIP_MAX_REPL_LEN) bytes, a word or half-word at a time: the last
+ * chunk overlaps the one before it, so only src[0 .. n) is read.
+ */
+static void copy_repl(char *dst, const char *src, size_t n)
+{
+	size_t i;
+	u64 w;
+	u32 h;
+
+	if (n >= 8) {
+		for (i = 0; i + 8 < n; i += 8) {
+			memcpy(&w, src + i, 8);
+			memcpy(dst + i, &w, 8);
+		}
+		memcpy(&w, src + n - 8, 8);
+		memcpy(dst + n - 8, &w, 8);
+	} else if (n >= 4) {
+		memcpy(&h, src, 4);
+		memcpy(dst, &h, 4);
+		memcpy(&h, src + n - 4, 4);
+		memcpy(dst + n - 4, &h, 4);
+	} else {
+		for (i = 0; i < n; i++)
+			dst[i] = src[i];
+	}
+}
+
 static void add_edit(struct planner *pl, u32 off, u32 len, u8 kind,
 		     const char *repl, size_t rlen)
 {
@@ -47,8 +75,7 @@ static void add_edit(struct planner *pl, u32 off, u32 len, u8 kind,
 	e->len = (u16)len;
 	e->kind = kind;
 	e->repl_len = (u8)rlen;
-	for (i = 0; i < rlen; i++)
-		e->repl[i] = repl[i];
+	copy_repl(e->repl, repl, rlen);
 	plan->delta += (int)rlen - (int)len;
 }
 
