@@ -287,25 +287,25 @@ bool sip_parse_ipv6(const u8 *s, u32 len, u8 out[16])
  */
 static bool is_hostname(const u8 *s, u32 len)
 {
-	u32 i = 0, lstart = 0, top = 0;
-	bool any = false;
+	const u8 *e, *q, *top = s;
 
+	/* s holds only alphanum, "." and "-" (CC_HOST) */
 	if (len && s[len - 1] == '.')
 		len--;
 	if (len == 0)
 		return false;
-	for (i = 0; i <= len; i++) {
-		if (i == len || s[i] == '.') {
-			u32 l = i - lstart;
-
-			if (l == 0 || s[lstart] == '-' || s[i - 1] == '-')
-				return false;
-			top = lstart;
-			lstart = i + 1;
-			any = true;
-		}
+	e = s + len;
+	/* a label starts and ends with alphanum: so do the name and every "." */
+	if (!IS_ALNUM(s[0]) || !IS_ALNUM(e[-1]))
+		return false;
+	for (q = s + 1; q < e - 1; q++) {
+		if (*q != '.')
+			continue;
+		if (!IS_ALNUM(q[-1]) || !IS_ALNUM(q[1]))
+			return false;
+		top = q + 1;
 	}
-	return any && IS_ALPHA(s[top]);
+	return IS_ALPHA(*top);
 }
 
 /*

@@ -43,45 +43,45 @@ enum sip_method sip_method_id(const u8 *s, u32 len)
 {
 	switch (len) {
 	case 3:
-		if (!memcmp(s, "ACK", 3))
+		if (sip_eq(s, "ACK", 3))
 			return SIP_M_ACK;
-		if (!memcmp(s, "BYE", 3))
+		if (sip_eq(s, "BYE", 3))
 			return SIP_M_BYE;
 		break;
 	case 4:
-		if (!memcmp(s, "INFO", 4))
+		if (sip_eq(s, "INFO", 4))
 			return SIP_M_INFO;
 		break;
 	case 5:
-		if (!memcmp(s, "PRACK", 5))
+		if (sip_eq(s, "PRACK", 5))
 			return SIP_M_PRACK;
-		if (!memcmp(s, "REFER", 5))
+		if (sip_eq(s, "REFER", 5))
 			return SIP_M_REFER;
 		break;
 	case 6:
-		if (!memcmp(s, "INVITE", 6))
+		if (sip_eq(s, "INVITE", 6))
 			return SIP_M_INVITE;
-		if (!memcmp(s, "CANCEL", 6))
+		if (sip_eq(s, "CANCEL", 6))
 			return SIP_M_CANCEL;
-		if (!memcmp(s, "UPDATE", 6))
+		if (sip_eq(s, "UPDATE", 6))
 			return SIP_M_UPDATE;
-		if (!memcmp(s, "NOTIFY", 6))
+		if (sip_eq(s, "NOTIFY", 6))
 			return SIP_M_NOTIFY;
 		break;
 	case 7:
-		if (!memcmp(s, "OPTIONS", 7))
+		if (sip_eq(s, "OPTIONS", 7))
 			return SIP_M_OPTIONS;
-		if (!memcmp(s, "MESSAGE", 7))
+		if (sip_eq(s, "MESSAGE", 7))
 			return SIP_M_MESSAGE;
-		if (!memcmp(s, "PUBLISH", 7))
+		if (sip_eq(s, "PUBLISH", 7))
 			return SIP_M_PUBLISH;
 		break;
 	case 8:
-		if (!memcmp(s, "REGISTER", 8))
+		if (sip_eq(s, "REGISTER", 8))
 			return SIP_M_REGISTER;
 		break;
 	case 9:
-		if (!memcmp(s, "SUBSCRIBE", 9))
+		if (sip_eq(s, "SUBSCRIBE", 9))
 			return SIP_M_SUBSCRIBE;
 		break;
 	}
