@@ -10,9 +10,12 @@
  * bottom halves disabled, so the packet path neither allocates nor takes a
  * global lock.
  */
+#include <linux/ip.h>
+#include <linux/ipv6.h>
 #include <linux/percpu.h>
 #include <linux/tcp.h>
 #include <linux/udp.h>
+#include <net/ipv6.h>
 #include <net/netfilter/nf_conntrack_helper.h>
 
 #include "sipalg_alg.h"
@@ -279,6 +282,30 @@ static bool payload_offset(const struct sk_buff *skb, unsigned int protoff,
 	return true;
 }
 
+/*
+ * An ICMP error about the flow (port unreachable, fragmentation needed) is
+ * RELATED to the flow's conntrack, and the conntrack core hands it to the
+ * helper when it travels in the original direction.  Its payload is the
+ * quoted packet, not SIP.  The first packets of a flow opened by one of our
+ * expectations are RELATED too, and are SIP: tell them apart by protocol.
+ */
+static bool is_icmp_error(const struct sk_buff *skb, const struct nf_conn *ct,
+			  enum ip_conntrack_info ctinfo)
+{
+	__be16 frag_off;
+	u8 proto;
+
+	if (ctinfo != IP_CT_RELATED && ctinfo != IP_CT_RELATED_REPLY)
+		return false;
+	if (nf_ct_l3num(ct) == NFPROTO_IPV4)
+		return ip_hdr(skb)->protocol != nf_ct_protonum(ct);
+	proto = ipv6_hdr(skb)->nexthdr;
+	if (ipv6_skip_exthdr(skb, skb_network_offset(skb) +
+			     sizeof(struct ipv6hdr), &proto, &frag_off) < 0)
+		return true;
+	return proto != nf_ct_protonum(ct);
+}
+
 int sipalg_help(struct sk_buff *skb, unsigned int protoff, struct nf_conn *ct,
 		enum ip_conntrack_info ctinfo)
 {
@@ -287,6 +314,8 @@ int sipalg_help(struct sk_buff *skb, unsigned int protoff, struct nf_conn *ct,
 	};
 	int verdict = NF_ACCEPT;
 
+	if (is_icmp_error(skb, ct, ctinfo))
+		return NF_ACCEPT;
 	if (payload_offset(skb, protoff, ct, ctinfo, &p.dataoff) &&
 	    p.dataoff < skb->len && !skb_linearize(skb)) {
 		sipalg_policy_get(ct, &p.pol);
