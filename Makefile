@@ -25,7 +25,7 @@ KBUILD_NO_BTF := CONFIG_DEBUG_INFO_BTF_MODULES=
 endif
 
 # How long make check lets the selftest VM run (seconds).
-CHECK_VM_TIMEOUT ?= 1800
+CHECK_VM_TIMEOUT ?= 3600
 CHECK_LOGS := build/check
 
 PREFIX ?= /usr

@@ -8,7 +8,7 @@
 # whole.  Last, the kernel log must be clean (DESIGN.md invariant 6).
 # Exit status 1 if any test failed.
 #
-# SELFTEST_TIMEOUT: seconds one test may take (default 300).
+# SELFTEST_TIMEOUT: seconds one test may take (default 600).
 set -u
 cd "$(dirname "$0")" || exit 1
 
@@ -23,7 +23,7 @@ for t in *.sh; do
 	fi
 	echo "# selftest: $t"
 	start=$SECONDS
-	timeout -k 5 "${SELFTEST_TIMEOUT:-300}" "./$t" 2>&1 | tee "$out"
+	timeout -k 5 "${SELFTEST_TIMEOUT:-600}" "./$t" 2>&1 | tee "$out"
 	rc=${PIPESTATUS[0]}
 	echo "# selftest: $t: exit status $rc, $((SECONDS - start)) s"
 	case $rc in
