@@ -15,7 +15,8 @@
 # - SDP with ICE candidates is not rewritten, and its media still flows
 #   (pinhole on the public address, same port);
 # - malformed messages pass unchanged (malformed=pass), are dropped
-#   (malformed=drop), and the counters and the kernel log name the reason.
+#   (malformed=drop), and the counters and the kernel log name the reason;
+#   an ICMP error about the flow is not taken for a malformed message.
 # Last, a diagnostic: the same messages through the in-tree helper.
 # shellcheck source=tests/selftests/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -31,7 +32,7 @@ test_cleanup() {
 	modprobe -r nf_nat_sip nf_conntrack_sip 2>/dev/null
 }
 
-ktap_header 10
+ktap_header 11
 sipalg_unload
 modprobe -r nf_nat_sip nf_conntrack_sip 2>/dev/null
 sipalg_load || ktap_diag "sipalg does not load"
@@ -304,6 +305,7 @@ malformed_drop() {
 }
 ktap_check_here "malformed=drop: the same six are dropped, a well-formed OPTIONS after them passes" \
 	malformed_drop
+
 echo pass >"$MALFORMED"
 
 malformed_counters() {
@@ -328,6 +330,36 @@ malformed_counters() {
 ktap_check "counters: each reason (pass + drop), 6 dropped, only the OPTIONS rewritten" \
 	malformed_counters
 
+# In drop mode: the phone has no socket on 5060 now, so the server's
+# 200 OK makes it answer with an ICMP port unreachable, which belongs to
+# the flow (RELATED) and travels in its original direction.  It carries
+# the quoted packet, not SIP: not a malformed message, not dropped.
+icmp_error() {
+	local seen0 bad0 dropped0 bad dropped icmp
+	seen0=$(sipalg_stat messages-seen)
+	bad0=$(sipalg_stat malformed-bad-start-line)
+	dropped0=$(sipalg_stat messages-dropped)
+	echo drop >"$MALFORMED" || return 1
+	capture_start rtr wan0 icmp icmp || return 1
+	udp_sink_stop wan
+	udp_send wan 203.0.113.2 5060 203.0.113.1 5060 <"$MSG/options_ok" || return 1
+	sleep 2
+	capture_stop
+	echo pass >"$MALFORMED"
+	udp_sink_start wan 203.0.113.2 5060 wan || return 1
+	# The outer header's fields (the quoted one's follow a comma).
+	icmp=$(capture_fields icmp icmp ip.src ip.dst icmp.type icmp.code |
+		head -n1 | sed 's/,[^\t]*//g')
+	bad=$(($(sipalg_stat malformed-bad-start-line) - bad0))
+	dropped=$(($(sipalg_stat messages-dropped) - dropped0))
+	echo "at wan0: ICMP ${icmp:-none} (src dst type code);" \
+		"messages-seen +$(($(sipalg_stat messages-seen) - seen0))," \
+		"malformed-bad-start-line +$bad, messages-dropped +$dropped"
+	[ "$icmp" = "$(printf '203.0.113.1\t203.0.113.2\t3\t3')" ] &&
+		[ "$bad" = 0 ] && [ "$dropped" = 0 ]
+}
+ktap_check_here "an ICMP port unreachable of the flow is no SIP message: passes, not counted malformed" \
+	icmp_error
 bad=$(klog_bad "$(klog_since_mark)")
 [ -z "$bad" ] || ktap_diag <<<"$bad"
 ktap_check "kernel log clean" test -z "$bad"
