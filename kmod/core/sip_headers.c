@@ -240,13 +240,13 @@ enum sip_reason sip_parse_contact(struct sip_pstate *ps, u32 off, u32 end)
 			c.p++;	/* '<' */
 		}
 		u0 = c.p;
+		uri.hp = &ct->hp;
 		if (!sip_parse_uri(&c, bracket ? SIP_URI_BRACKETS : SIP_URI_ADDR_SPEC, &uri))
 			goto bad;
 		ct->uri.off = (u16)u0;
 		ct->uri.len = (u16)(c.p - u0);
 		if (bracket && !cur_eat(&c, '>'))
 			goto bad;
-		ct->hp = uri.hp;
 		ct->sips = uri.sips;
 		ct->tls = uri.tls;
 		ct->nonsip = !uri.is_sip;

@@ -186,10 +186,11 @@ bool sip_parse_ipv4(const u8 *s, u32 len, u8 out[4])
 	    !dec_octet(s, len, &i, &o2) || i >= len || s[i++] != '.' ||
 	    !dec_octet(s, len, &i, &o3) || i != len)
 		return false;
-	out[0] = (u8)o0;
-	out[1] = (u8)o1;
-	out[2] = (u8)o2;
-	out[3] = (u8)o3;
+	{
+		u8 o[4] = { (u8)o0, (u8)o1, (u8)o2, (u8)o3 };
+
+		memcpy(out, o, 4);	/* one store, for readers of the whole address */
+	}
 	return true;
 }
 
@@ -495,9 +496,9 @@ static bool sip_uri_body(struct sip_cur *c, enum sip_uri_ctx ctx, struct sip_uri
 			return false;
 	}
 host:
-	if (!cur_host(c, &u->hp))
+	if (!cur_host(c, u->hp))
 		return false;
-	if (cur_eat(c, ':') && !cur_port(c, &u->hp))
+	if (cur_eat(c, ':') && !cur_port(c, u->hp))
 		return false;
 	/* bare in a Contact, ;params belong to the header, not the URI */
 	if (ctx == SIP_URI_ADDR_SPEC)
@@ -509,7 +510,8 @@ bool sip_parse_uri_x(struct sip_cur *c, enum sip_uri_ctx ctx, struct sip_uri *u)
 {
 	u32 s0 = c->p, slen;
 
-	memset(u, 0, sizeof(*u));
+	memset(u->hp, 0, sizeof(*u->hp));
+	u->is_sip = u->sips = u->tls = 0;
 	if (cur_eof(c) || !cc_is(c->b[c->p], CC_ALPHA))
 		return false;
 	slen = hv_run(c, CC_SCHEME);

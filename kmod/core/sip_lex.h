@@ -441,7 +441,7 @@ enum sip_uri_ctx {
 };
 
 struct sip_uri {
-	struct sip_hostport hp;
+	struct sip_hostport *hp;	/* where host and port go (zeroed first) */
 	u8 is_sip:1, sips:1, tls:1;
 };
 

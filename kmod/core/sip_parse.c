@@ -209,7 +209,8 @@ static enum sip_reason request_line(struct sip_pstate *ps, u32 eol)
 {
 	struct sip_msg *msg = ps->msg;
 	struct sip_cur c = { ps->b, 0, eol };
-	struct sip_uri uri;
+	struct sip_hostport hp;
+	struct sip_uri uri = { .hp = &hp };
 	u32 mlen, u0;
 
 	mlen = hv_run(&c, CC_TOKEN);

@@ -255,7 +255,12 @@ static void add_pinhole(struct sip_plan *plan, const struct sip_addr *a, u16 por
 		return;
 	ph = &plan->pinhole[plan->n_pinholes++];
 	memset(ph, 0, sizeof(*ph));
-	ph->dst.addr = *a;
+	/* field by field: a whole-struct load right after the parser's narrow stores stalls */
+	ph->dst.addr.family = a->family;
+	if (a->family == 4)
+		memcpy(ph->dst.addr.ip, a->ip, 4);
+	else
+		memcpy(ph->dst.addr.ip, a->ip, 16);
 	ph->dst.port = port;
 	ph->kind = kind;
 	ph->l4proto = 17;
