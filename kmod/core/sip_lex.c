@@ -377,20 +377,34 @@ bool cur_host_x(struct sip_cur *c, struct sip_hostport *hp)
 
 	if (*q == '[')
 		return host_ipv6(c, hp);
+	/*
+	 * A dotted quad that no other host byte follows is the whole run:
+	 * no need to find the run's end first.  (quad_at() reads digits,
+	 * dots and the byte after the last digit: inside the value or its
+	 * sentinel.)
+	 */
+	if (IS_DIGIT(*q)) {
+		const u8 *e4 = quad_at(s, hp->addr.ip);
+
+		if (e4 && !cc_is(*e4, CC_HOST)) {
+			hp->addr.family = 4;
+			hp->host_kind = SIP_HOST_IPV4;
+			p = p0 + (u32)(e4 - s);
+			goto done;
+		}
+	}
 	while (cc_is(*q, CC_HOST))
 		q++;
 	if (q == s)
 		return false;
 	p = p0 + (u32)(q - s);
-	if (IS_DIGIT(*s) && quad_at(s, hp->addr.ip) == q) {
-		hp->addr.family = 4;
-		hp->host_kind = SIP_HOST_IPV4;
-	} else if (is_hostname(b + p0, p - p0)) {
+	if (is_hostname(b + p0, p - p0)) {
 		memset(&hp->addr, 0, sizeof(hp->addr));
 		hp->host_kind = SIP_HOST_NAME;
 	} else {
 		return false;
 	}
+done:
 	c->p = p;
 	hp->host.off = (u16)p0;
 	hp->host.len = (u16)(p - p0);
