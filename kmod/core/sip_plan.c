@@ -16,6 +16,8 @@ struct planner {
 	const struct sip_endpoint *to;		/* what replaces it */
 	struct sip_plan *plan;
 	bool overflow;
+	bool unsorted;		/* an edit before the one planned last */
+	int body_delta;		/* length change of the body's edits */
 	/* formatted once per message: "to" as in Via/Contact, external as in c= */
 	char to_host[SIP_MAX_REPL_LEN];
 	char to_port[8];
@@ -70,6 +72,10 @@ static void add_edit(struct planner *pl, u32 off, u32 len, u8 kind,
 		pl->overflow = true;
 		return;
 	}
+	if (plan->n_edits && off < plan->edit[plan->n_edits - 1].off)
+		pl->unsorted = true;
+	if (pl->msg->body.len && off >= pl->msg->body.off)
+		pl->body_delta += (int)rlen - (int)len;
 	e = &plan->edit[plan->n_edits++];
 	e->off = (u16)off;
 	e->len = (u16)len;
@@ -301,13 +307,9 @@ static void plan_content_length(struct planner *pl)
 {
 	const struct sip_msg *msg = pl->msg;
 	struct sip_plan *plan = pl->plan;
-	int body_delta = 0;
+	int body_delta = pl->body_delta;
 	char digits[12];
-	u16 i;
 
-	for (i = 0; i < plan->n_edits; i++)
-		if (plan->edit[i].off >= msg->body.off && msg->body.len)
-			body_delta += (int)plan->edit[i].repl_len - (int)plan->edit[i].len;
 	plan->new_content_length = (u32)((int)msg->content_length + body_delta);
 	if (body_delta && msg->has_content_length)
 		add_edit(pl, msg->content_length_span.off, msg->content_length_span.len,
@@ -350,6 +352,8 @@ void sip_plan(const u8 *buf, const struct sip_msg *msg,
 	pl.x = xlat;
 	pl.plan = plan;
 	pl.overflow = false;
+	pl.unsorted = false;
+	pl.body_delta = 0;
 	if (xlat->side == SIP_SENDER_NATED) {
 		pl.from = &xlat->internal;
 		pl.to = &xlat->external;
@@ -364,7 +368,8 @@ void sip_plan(const u8 *buf, const struct sip_msg *msg,
 	if (xlat->side == SIP_SENDER_NATED)
 		plan_sdp(&pl);
 	plan_content_length(&pl);
-	sort_edits(plan);
+	if (pl.unsorted)
+		sort_edits(plan);
 	/* all or nothing: a result over the size limit is not sent rewritten */
 	if ((int)msg->msg_len + plan->delta > SIP_MAX_MSG_LEN || pl.overflow) {
 		plan->n_edits = 0;
