@@ -427,6 +427,7 @@ static enum sip_reason headers(struct sip_pstate *ps, u32 start, u32 lim)
 			if (*q != ':')
 				return fail(ps, SIP_R_BAD_HEADER, (u32)(q - b));
 		}
+		id = header_id(n0, (u32)(nend - n0));
 		/* SP / HTAB after the colon: plain text, and not the value */
 		for (v = q + 1; v < end && (*v == ' ' || *v == '\t'); v++)
 			;
@@ -448,7 +449,6 @@ static enum sip_reason headers(struct sip_pstate *ps, u32 start, u32 lim)
 		q = re;
 		while (q > v && cc_is(q[-1], CC_WS | CC_CRLF))
 			q--;
-		id = header_id(n0, (u32)(nend - n0));
 		h = &msg->hdr[msg->n_headers++];
 		vo = (u32)(v - b);
 		veo = (u32)(q - b);
