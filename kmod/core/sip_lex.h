@@ -96,13 +96,18 @@ static inline int swar_first(u64 mask)
 }
 
 /*
- * Non-zero iff some byte of w needs a look inside header text or a quoted
- * string: a control byte (CR, LF and HTAB included), DEL, DQUOTE or
- * backslash.  No byte before the first flagged one needs a look.
+ * Non-zero iff some byte of w needs a look inside a quoted string: a
+ * control byte (CR, LF and HTAB included), DQUOTE, backslash, DEL or a
+ * byte >= 0x80.  As swar_text_stop(), plus w ^ 0x5c - 1 for the
+ * backslash (its high bit also set for bytes >= 0x80, flagged anyway).
+ * The lowest-addressed flag is exact on a little-endian machine; none is
+ * missed.
  */
 static inline u64 swar_special(u64 w)
 {
-	return swar_below(w, 0x20) | swar_eq(w, 0x7f) | swar_eq(w, '"') | swar_eq(w, '\\');
+	u64 t = w ^ (SWAR_ONES * 0x02), z = w ^ (SWAR_ONES * 0x5c);
+
+	return ((t - SWAR_ONES * 0x21) | (z - SWAR_ONES) | (w + SWAR_ONES) | w) & SWAR_HIGHS;
 }
 
 /*
