@@ -422,15 +422,23 @@ bool sip_is_hostname(const u8 *s, u32 len)
 	return !sip_parse_ipv4(s, len, ip) && is_hostname(s, len);
 }
 
+/* the end of the run of class bytes at q (header-value cursor) */
+static inline const u8 *run_to(const u8 *q, u32 cls)
+{
+	while (cc_is(*q, cls))
+		q++;
+	return q;
+}
+
 /* 1*( class / escaped ) over a header-value cursor; min 0 allows an empty run. */
 static inline bool run_esc(struct sip_cur *c, u32 cls, u32 min)
 {
 	const u8 *b = c->b, *s = b + c->p, *q = s;
 
 	for (;;) {
-		while (cc_is(*q, cls))
-			q++;
-		if (*q != '%')
+		q = run_to(q, cls);
+		/* escapes are rare: keep them off the loop's path */
+		if (__builtin_expect(*q != '%', 1))
 			break;
 		if ((u32)(q - b) + 2 >= c->end || !IS_HEX(q[1]) || !IS_HEX(q[2])) {
 			c->p = (u32)(q - b);
@@ -488,10 +496,12 @@ static bool sip_uri_body(struct sip_cur *c, enum sip_uri_ctx ctx, struct sip_uri
 	 * "@" below passes over (none is "@" or ends the URI here), so the
 	 * outcome is the same; anything else goes the long way.
 	 */
-	if (run_esc(c, bare ? CC_USERB : CC_USER, 1) &&
-	    (!cur_eat(c, ':') || run_esc(c, bare ? CC_PASSB : CC_PASS, 0)) &&
-	    cur_eat(c, '@'))
-		goto host;
+	/* (the class spelled out per branch: constant classes make tighter loops) */
+	if (bare ? run_esc(c, CC_USERB, 1) && (!cur_eat(c, ':') || run_esc(c, CC_PASSB, 0)) :
+		   run_esc(c, CC_USER, 1) && (!cur_eat(c, ':') || run_esc(c, CC_PASS, 0))) {
+		if (cur_eat(c, '@'))
+			goto host;
+	}
 	c->p = p0;
 	{
 		const u8 *b = c->b;
