@@ -84,8 +84,9 @@ class Genl:
                             elif t == NLMSGERR_ATTR_MISS_TYPE:
                                 result["missing_attr"] = struct.unpack("I", v)[0]
                 else:
-                    replies.append({"cmd": msg[16],
-                                    "attrs": {t: decode(v) for t, v in attrs(msg[20:])}})
+                    raw = dict(attrs(msg[20:]))
+                    replies.append({"cmd": msg[16], "raw": raw,
+                                    "attrs": {t: decode(v) for t, v in raw.items()}})
         result["replies"] = replies
         return result
 
@@ -95,7 +96,9 @@ class Genl:
                          NLM_F_REQUEST | NLM_F_ACK)
         if r["error"]:
             return None
-        return r["replies"][0]["attrs"][CTRL_ATTR_FAMILY_ID]
+        # A u16 that can look like a one-character string to decode().
+        return int.from_bytes(r["replies"][0]["raw"][CTRL_ATTR_FAMILY_ID],
+                              sys.byteorder)
 
 
 def decode(v):
@@ -136,6 +139,8 @@ def main(argv):
             print(f"bad attribute {a}", file=sys.stderr)
             return 2
     r = g.request(fam, int(argv[1]), payload, flags)
+    for reply in r["replies"]:
+        del reply["raw"]
     print(json.dumps(r))
     return 0 if r["error"] == 0 else 1
 
