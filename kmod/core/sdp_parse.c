@@ -231,9 +231,10 @@ static enum sip_reason sdp_part(struct sip_pstate *ps, u32 off, u32 end)
 	st.sdp->body.off = (u16)off;
 	st.sdp->body.len = (u16)(end - off);
 	while (q < e) {
-		const u8 *lsp = q;
+		const u8 *lsp = q, *lep;
 		u32 ls, le, v0;
 		struct sip_sdp_conn *conn;
+		u8 t;
 
 		/*
 		 * 8 bytes at a time to the line end (or a NUL): stop at any
@@ -252,33 +253,38 @@ static enum sip_reason sdp_part(struct sip_pstate *ps, u32 off, u32 end)
 		}
 		while (q < e && cc_is(*q, CC_SDPTEXT))
 			q++;
-		ls = (u32)(lsp - b);
-		le = (u32)(q - b);
+		lep = q;
 		if (q < e) {
 			if (*q == '\n')
 				q++;
 			else if (*q == '\r' && e - q > 1 && q[1] == '\n')
 				q += 2;
 			else
-				return fail(ps, SIP_R_BAD_SDP, le);	/* NUL or bare CR */
+				return fail(ps, SIP_R_BAD_SDP, (u32)(q - b));	/* NUL or bare CR */
 		}	/* else the last line, without its line end */
-		if (le == ls) {
-			/* empty lines only at the end (some stacks add one) */
-			blank = true;
-			continue;
-		}
-		if (blank || le - ls < 2 || b[ls + 1] != '=' || b[ls] < 'a' || b[ls] > 'z')
+		ls = (u32)(lsp - b);
+		if (lep - lsp < 2) {
+			if (lep == lsp) {
+				/* empty lines only at the end (some stacks add one) */
+				blank = true;
+				continue;
+			}
 			return fail(ps, SIP_R_BAD_SDP, ls);
+		}
+		t = lsp[0];
+		if (blank || lsp[1] != '=' || (u8)(t - 'a') > 'z' - 'a')
+			return fail(ps, SIP_R_BAD_SDP, ls);
+		le = (u32)(lep - b);
 		v0 = ls + 2;
 		if (lines++ == 0) {
 			struct sip_cur c = { b, v0, le };
 			u32 v;
 
-			if (b[ls] != 'v' || !cur_uint(&c, 0xffffffffu, &v) || !cur_eof(&c))
+			if (t != 'v' || !cur_uint(&c, 0xffffffffu, &v) || !cur_eof(&c))
 				return fail(ps, SIP_R_BAD_SDP, ls);
 			continue;
 		}
-		switch (b[ls]) {
+		switch (t) {
 		case 'o':
 			if (!st.media && !st.sdp->origin.len) {
 				st.sdp->origin.off = (u16)v0;
