@@ -99,6 +99,11 @@ static bool hp_matches(const struct sip_hostport *hp, const struct sip_endpoint 
  * written, none is added for 5060 (the default it meant) and ":port" is
  * inserted after the host otherwise.
  */
+static u8 ndigits(u32 v)
+{
+	return v < 10 ? 1 : v < 100 ? 2 : v < 1000 ? 3 : v < 10000 ? 4 : 5;
+}
+
 static void edit_hostport(struct planner *pl, const struct sip_hostport *hp, u8 kind)
 {
 	char repl[SIP_MAX_REPL_LEN];
@@ -109,7 +114,6 @@ static void edit_hostport(struct planner *pl, const struct sip_hostport *hp, u8 
 		/* room for ":65535" after the host */
 		pl->to_host_len = (u8)sip_addr_format(&pl->to->addr, true, pl->to_host,
 						      sizeof(pl->to_host) - 6);
-		pl->to_port_len = sip_fmt_u32(pl->to->port, pl->to_port);
 		if (!pl->to_host_len)
 			return;
 	}
@@ -117,13 +121,20 @@ static void edit_hostport(struct planner *pl, const struct sip_hostport *hp, u8 
 
 	if (hp->port.len) {
 		add_edit(pl, hp->host.off, hp->host.len, kind, pl->to_host, n);
+		/* the same value in as many digits is the same text: no edit */
+		if (hp->portval == pl->to->port && hp->port.len == ndigits(pl->to->port))
+			return;
+		if (!pl->to_port_len)
+			pl->to_port_len = sip_fmt_u32(pl->to->port, pl->to_port);
 		add_edit(pl, hp->port.off, hp->port.len, kind, pl->to_port, pl->to_port_len);
 		return;
 	}
-	memcpy(repl, pl->to_host, n);
+	copy_repl(repl, pl->to_host, n);
 	if (pl->to->port != SIP_DEFAULT_PORT) {
+		if (!pl->to_port_len)
+			pl->to_port_len = sip_fmt_u32(pl->to->port, pl->to_port);
 		repl[n++] = ':';
-		memcpy(repl + n, pl->to_port, pl->to_port_len);
+		copy_repl(repl + n, pl->to_port, pl->to_port_len);
 		n += pl->to_port_len;
 	}
 	add_edit(pl, hp->host.off, hp->host.len, kind, repl, n);
@@ -362,6 +373,7 @@ void sip_plan(const u8 *buf, const struct sip_msg *msg,
 		pl.to = &xlat->internal;
 	}
 	pl.to_host_len = 0;
+	pl.to_port_len = 0;
 	pl.ext_bare_len = 0;
 	plan_via(&pl);
 	plan_contacts(&pl);
