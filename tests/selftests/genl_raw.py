@@ -9,9 +9,9 @@ sipalgctl's own checks, and print the kernel's answer as one JSON object:
 Usage: genl_raw.py CMD [TYPE:KIND=VALUE ...] [--dump]
   CMD   a number (enum sipalg_cmd)
   KIND  u8, u32, flag (no =VALUE), str
-Attribute values in replies are printed as integers when they are 1, 4 or
-8 bytes long, as strings when they end in NUL, else as hex; nests are not
-decoded (hex).  Used by ctl_netlink.sh to send what the CLI never sends.
+Attribute values in replies are printed as strings when they look like one
+(printable, NUL-terminated), else as integers when they are 1, 2, 4 or 8
+bytes long, else as hex; nests are not decoded (hex).  Used by ctl_netlink.sh to send what the CLI never sends.
 """
 import json
 import os
@@ -51,6 +51,7 @@ class Genl:
         self.s.bind((0, 0))
         self.s.setsockopt(SOL_NETLINK, NETLINK_EXT_ACK, 1)
         self.s.setsockopt(SOL_NETLINK, NETLINK_CAP_ACK, 1)
+        self.s.settimeout(20)
         self.seq = 0
 
     def request(self, family, cmd, payload, flags):
@@ -84,9 +85,7 @@ class Genl:
                             elif t == NLMSGERR_ATTR_MISS_TYPE:
                                 result["missing_attr"] = struct.unpack("I", v)[0]
                 else:
-                    raw = dict(attrs(msg[20:]))
-                    replies.append({"cmd": msg[16], "raw": raw,
-                                    "attrs": {t: decode(v) for t, v in raw.items()}})
+                    replies.append({"cmd": msg[16], "raw": dict(attrs(msg[20:]))})
         result["replies"] = replies
         return result
 
@@ -96,9 +95,8 @@ class Genl:
                          NLM_F_REQUEST | NLM_F_ACK)
         if r["error"]:
             return None
-        # A u16 that can look like a one-character string to decode().
-        return int.from_bytes(r["replies"][0]["raw"][CTRL_ATTR_FAMILY_ID],
-                              sys.byteorder)
+        # By type, not by look: an id such as 0x41 would pass for "A\0".
+        return struct.unpack("H", r["replies"][0]["raw"][CTRL_ATTR_FAMILY_ID][:2])[0]
 
 
 def decode(v):
@@ -138,9 +136,13 @@ def main(argv):
         else:
             print(f"bad attribute {a}", file=sys.stderr)
             return 2
-    r = g.request(fam, int(argv[1]), payload, flags)
+    try:
+        r = g.request(fam, int(argv[1]), payload, flags)
+    except socket.timeout:
+        print(json.dumps({"error": "timeout", "extack": None}))
+        return 1
     for reply in r["replies"]:
-        del reply["raw"]
+        reply["attrs"] = {t: decode(v) for t, v in reply.pop("raw").items()}
     print(json.dumps(r))
     return 0 if r["error"] == 0 else 1
 
