@@ -5,6 +5,9 @@
 # make check        every test layer; the selftests run in one QEMU VM
 # make demo         builds, boots the VM router and shows a call crossing the NAT
 #                   with sipalg, with no ALG and with the in-tree helper
+# make bench        the core's parser benchmark (tests/bench), then datagrams/s
+#                   forwarded through the VM router with sipalg, the in-tree
+#                   helper and none (tests/bench/forward)
 # make install      the module into /lib/modules/$(KVER)/updates (depmod),
 #                   sipalgctl, its man page and bash completion (DESTDIR, PREFIX)
 # make uninstall
@@ -32,7 +35,7 @@ PREFIX ?= /usr
 DESTDIR ?=
 MODDIR = $(DESTDIR)/lib/modules/$(KVER)/updates
 
-.PHONY: all module userspace check demo install uninstall clean help
+.PHONY: all module userspace check demo bench install uninstall clean help
 
 all: module userspace
 
@@ -79,6 +82,12 @@ demo:
 	@scripts/deps
 	@$(MAKE) --no-print-directory -s all
 	@scripts/vm --timeout 600 -- scripts/demo-guest.sh
+
+bench:
+	@scripts/deps
+	@$(MAKE) --no-print-directory -s all
+	$(MAKE) --no-print-directory -C tests/bench run
+	$(MAKE) --no-print-directory -C tests/bench/forward run
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # Check functions run through ktap_check:
-# shellcheck disable=SC2317
+# shellcheck disable=SC2317,SC2119
 #
 # 1000 calls set up and torn down through the ALG: sipp's built-in uac on
 # lan calls its built-in uas on wan (INVITE with SDP, 180, 200 with SDP,

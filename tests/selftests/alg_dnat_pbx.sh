@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # Check functions run through ktap_check:
-# shellcheck disable=SC2317
+# shellcheck disable=SC2317,SC2119
 #
 # A PBX on lan behind a port forward: rtr DNATs UDP 5060 on its public
 # 203.0.113.1 to the PBX at 192.168.1.2:5060.  A SIP trunk on wan

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # Check functions run through ktap_check:
-# shellcheck disable=SC2317
+# shellcheck disable=SC2317,SC2119
 #
 # An incoming call long after the router's UDP mapping would have expired.
 #

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # Check functions run through ktap_check:
-# shellcheck disable=SC2317
+# shellcheck disable=SC2317,SC2119
 #
 # SIP over IPv6 through rtr, which runs a stateful firewall: forwarded
 # traffic is accepted when established or related, or new from lan to wan;
@@ -154,7 +154,7 @@ ktap_check "sipalg: after the BYE no pinhole is left, a new RTP flow is dropped"
 unchanged() {
 	local dir n m i bad=0 sel
 	for dir in out in; do
-		if [ $dir = out ]; then
+		if [ "$dir" = out ]; then
 			sel="src=$PHONE sport=5060"
 		else
 			sel="dst=$PHONE dport=5060"

@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# tests/bench/forward/forward.sh: datagrams per second forwarded through
+# the router of the selftests' topology (lan -> rtr with masquerade -> wan),
+# run in the VM by `make -C tests/bench/forward run` (or `make bench`).
+#
+# sipblast (sendmmsg) pushes COUNT copies of one datagram from the phone's
+# 192.168.1.2:5060 to 203.0.113.2 and sipblast (recvmmsg) counts them on
+# wan: the rate is what arrived over the time from the first datagram sent
+# to the last one received.
+# Per round, alternating, on a fresh conntrack table each time:
+#   SIP (to 5060): an INVITE with SDP and a REGISTER, through rtr with
+#     no helper, with sipalg, with the in-tree nf_conntrack_sip+nf_nat_sip
+#     (nftables ct helper objects "sipalg" / "sip" on UDP 5060);
+#   non-SIP UDP (200 bytes, 9000 -> 9000) with sipalg loaded and enabled
+#     on rtr's lan0 and wan0 (`sipalgctl enable`: its hooks look at every
+#     new flow there), and with sipalg not loaded.
+# Prints each run, then the median of the rounds per case and its ratio to
+# the baseline (no helper; sipalg not loaded).
+#
+# Environment: BENCH_ROUNDS (default 7), BENCH_COUNT (datagrams per run,
+# default 30000).  The figures of a TCG VM are only comparable within one
+# run, and only as medians: other work on the host shows up in single runs.
+# shellcheck source=tests/selftests/lib.sh disable=SC2119
+source "$(dirname "$0")/../../selftests/lib.sh"
+require modprobe rmmod nft conntrack
+
+BLAST=$(cd "$(dirname "$0")" && pwd -P)/build/sipblast
+ROUNDS=${BENCH_ROUNDS:-7}
+COUNT=${BENCH_COUNT:-30000}
+[ -x "$BLAST" ] || { echo "no $BLAST: make -C tests/bench/forward" >&2; exit 1; }
+
+test_cleanup() {
+	rtr nft delete table inet helpers 2>/dev/null
+	modprobe -r nf_nat_sip nf_conntrack_sip 2>/dev/null
+}
+
+# ------------------------------------------------------- payloads
+
+D=$SELFTEST_TMP
+sdp=$(printf '%s\r\n' "v=0" "o=- 1 1 IN IP4 192.168.1.2" "s=-" \
+	"c=IN IP4 192.168.1.2" "t=0 0" "m=audio 6000 RTP/AVP 0 8 101" \
+	"a=rtpmap:0 PCMU/8000" "a=rtpmap:8 PCMA/8000" \
+	"a=rtpmap:101 telephone-event/8000" "a=sendrecv")
+sdp="${sdp%$'\r'}"$'\r\n'
+printf '%s\r\n' "INVITE sip:bob@203.0.113.2 SIP/2.0" \
+	"Via: SIP/2.0/UDP 192.168.1.2:5060;branch=z9hG4bK-bench;rport" \
+	"Max-Forwards: 70" \
+	"From: \"alice\" <sip:alice@example.com>;tag=1928301774" \
+	"To: <sip:bob@203.0.113.2>" \
+	"Call-ID: a84b4c76e66710@192.168.1.2" \
+	"CSeq: 314159 INVITE" \
+	"Contact: <sip:alice@192.168.1.2:5060>" \
+	"User-Agent: bench-phone/1.0" \
+	"Allow: INVITE, ACK, CANCEL, BYE, OPTIONS" \
+	"Content-Type: application/sdp" \
+	"Content-Length: ${#sdp}" "" >"$D/invite"
+printf '%s' "$sdp" >>"$D/invite"
+printf '%s\r\n' "REGISTER sip:203.0.113.2 SIP/2.0" \
+	"Via: SIP/2.0/UDP 192.168.1.2:5060;branch=z9hG4bK-reg;rport" \
+	"Max-Forwards: 70" \
+	"From: <sip:alice@example.com>;tag=456248" \
+	"To: <sip:alice@example.com>" \
+	"Call-ID: 843817637684230@192.168.1.2" \
+	"CSeq: 1826 REGISTER" \
+	"Contact: <sip:alice@192.168.1.2:5060>" \
+	"Expires: 300" \
+	"User-Agent: bench-phone/1.0" \
+	"Content-Length: 0" "" >"$D/register"
+head -c 200 /dev/zero | tr '\0' 'x' >"$D/udp"
+
+# ------------------------------------------------------------ setup
+
+topo_setup || { echo "topology setup failed" >&2; exit 1; }
+sipalg_load || { echo "sipalg does not load" >&2; exit 1; }
+modprobe nf_nat_sip || { echo "nf_nat_sip does not load" >&2; exit 1; }
+
+# helper none|sipalg|sip: what is assigned to UDP 5060 on rtr.
+helper() {
+	rtr nft delete table inet helpers 2>/dev/null
+	[ "$1" = none ] || rtr_ct_helper "$1" udp 5060 || exit 1
+}
+
+# measure PAYLOAD DPORT: prints the rate (datagrams/s) and the count.
+measure() {
+	local payload=$1 dport=$2 sport=5060 out pid
+	[ "$dport" = 5060 ] || sport=$dport
+	rtr conntrack -F >/dev/null 2>&1
+	rtr conntrack -F expect >/dev/null 2>&1
+	rm -f "$D/ready"
+	wan "$BLAST" recv 203.0.113.2 "$dport" "$COUNT" 1000 "$D/ready" >"$D/recv" &
+	pid=$!
+	wait_for 100 test -e "$D/ready" || { echo "0 0"; return; }
+	lan "$BLAST" send 192.168.1.2 "$sport" 203.0.113.2 "$dport" "$D/$payload" "$COUNT" >"$D/send"
+	wait "$pid"
+	# sent N start T0 end T1 / received N bytes B first T1 last T2
+	awk 'FNR == 1 && $1 == "sent" { t0 = $4 }
+		$1 == "received" { n = $2; t2 = $8 }
+		END { printf "%d %d\n", (n && t2 > t0) ? n / (t2 - t0) : 0, n }' \
+		"$D/send" "$D/recv"
+}
+
+declare -A RATES=()
+record() {
+	local case=$1 rate=$2 got=$3
+	RATES[$case]="${RATES[$case]:-} $rate"
+	printf '  %-22s %9s datagrams/s (%s of %s arrived)\n' "$case" "$rate" "$got" "$COUNT"
+}
+
+median() {
+	tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END {
+		if (NR % 2) print v[(NR + 1) / 2]; else print int((v[NR / 2] + v[NR / 2 + 1]) / 2) }'
+}
+
+echo "# forwarding benchmark: $ROUNDS rounds of $COUNT datagrams per case"
+echo "# kernel $(uname -r), $(nproc) CPUs; INVITE $(wc -c <"$D/invite") bytes, REGISTER $(wc -c <"$D/register") bytes"
+
+# Warm up caches and the neighbour entries.
+helper none
+measure udp 9000 >/dev/null
+
+for round in $(seq "$ROUNDS"); do
+	echo "# round $round"
+	for h in none sipalg sip; do
+		helper "$h"
+		for p in invite register; do
+			# shellcheck disable=SC2046
+			record "$p/$h" $(measure "$p" 5060)
+		done
+		[ "$h" != sipalg ] || [ "$round" != 1 ] ||
+			echo "# sipalg counters after its first round: $(rtr cat /proc/net/sipalg_stats |
+				awk '$2 != 0 { printf "%s %s, ", $1, $2 }')"
+	done
+	# Non-SIP UDP: sipalg enabled on both interfaces, then not loaded.
+	helper none
+	rtr "$REPO/userspace/sipalgctl" enable lan0 >/dev/null &&
+		rtr "$REPO/userspace/sipalgctl" enable wan0 >/dev/null || exit 1
+	# shellcheck disable=SC2046
+	record "udp/sipalg-enabled" $(measure udp 9000)
+	rtr "$REPO/userspace/sipalgctl" disable lan0 >/dev/null
+	rtr "$REPO/userspace/sipalgctl" disable wan0 >/dev/null
+	sipalg_unload || { echo "sipalg does not unload" >&2; exit 1; }
+	# shellcheck disable=SC2046
+	record "udp/sipalg-unloaded" $(measure udp 9000)
+	sipalg_load || exit 1
+done
+
+helper none
+
+echo "# median datagrams/s and ratio to the baseline"
+for p in invite register; do
+	base=$(median <<<"${RATES[$p/none]}")
+	for h in none sipalg sip; do
+		m=$(median <<<"${RATES[$p/$h]}")
+		printf '%-9s %-8s %9s /s  %5s x\n' "$p" "$h" "$m" \
+			"$(awk -v a="$m" -v b="$base" 'BEGIN { printf "%.2f", b ? a / b : 0 }')"
+	done
+done
+base=$(median <<<"${RATES[udp/sipalg-unloaded]}")
+for c in sipalg-unloaded sipalg-enabled; do
+	m=$(median <<<"${RATES[udp/$c]}")
+	printf '%-9s %-16s %9s /s  %5s x\n' non-sip "$c" "$m" \
+		"$(awk -v a="$m" -v b="$base" 'BEGIN { printf "%.2f", b ? a / b : 0 }')"
+done
