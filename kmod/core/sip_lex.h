@@ -83,11 +83,13 @@ static inline u64 swar_below(u64 w, u8 n)
  * Offset (0..7) of the first byte flagged in a non-zero swar_* mask.  The
  * lowest-addressed flag is always exact (a borrow only runs towards higher
  * bytes), so on little-endian machines a count of trailing zeros finds it;
- * elsewhere -1 asks the caller to look byte by byte.
+ * elsewhere -1 asks the caller to look byte by byte.  SIP_SWAR_BYTEWISE
+ * (tests only) takes that path on a little-endian machine too.
  */
 static inline int swar_first(u64 mask)
 {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && \
+	!defined(SIP_SWAR_BYTEWISE)
 	return __builtin_ctzll(mask) >> 3;
 #else
 	(void)mask;
