@@ -130,13 +130,6 @@ static inline u64 swar_text_stop(u64 w)
 	return ((t - SWAR_ONES * 0x21) | (w + SWAR_ONES) | w) & SWAR_HIGHS;
 }
 
-/*
- * Case-insensitive compare of n bytes against a lower-case ASCII literal,
- * a word at a time: the letters of the literal match either case (OR 0x20
- * only where the literal has a letter), every other byte must be equal.
- * With a string literal and a constant n everything but the loads and one
- * compare per word folds to constants.
- */
 /* for the few helpers whose constant folding needs inlining */
 #define SIP_ALWAYS_INLINE inline __attribute__((__always_inline__))
 
@@ -181,7 +174,10 @@ static SIP_ALWAYS_INLINE u64 lit_k(const char *lit, size_t k)
 	       LIT_B(lit, 4, k) | LIT_B(lit, 5, k) | LIT_B(lit, 6, k) | LIT_B(lit, 7, k);
 }
 
-/* k bytes at s equal the literal's, its letters in either case */
+/*
+ * k bytes at s equal the literal's, its letters in either case: OR 0x20
+ * only where the literal has a letter, every other byte must be equal.
+ */
 static SIP_ALWAYS_INLINE bool ieq_k(const u8 *s, const char *lit, size_t k)
 {
 	u64 l = lit_k(lit, k);
@@ -216,12 +212,12 @@ static SIP_ALWAYS_INLINE bool sip_ieq(const u8 *s, const char *lit, size_t n)
 	return n == 0 || ieq_k(s, lit, 1);
 }
 
-/* Exact compare of n (<= 16) bytes against a literal, the same way. */
 static SIP_ALWAYS_INLINE bool eq_k(const u8 *s, const char *lit, size_t k)
 {
 	return load_k(s, k) == lit_k(lit, k);
 }
 
+/* Exact compare of n (<= 16) bytes against a literal, the same way. */
 static SIP_ALWAYS_INLINE bool sip_eq(const u8 *s, const char *lit, size_t n)
 {
 	if (n >= 8)
@@ -333,7 +329,6 @@ static inline bool hv_uint(struct sip_cur *c, u32 max, u32 *val)
 	*val = (u32)v;
 	return true;
 }
-
 
 /*
  * The out-of-line helpers (the *_x functions) take a cursor's address;

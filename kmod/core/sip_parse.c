@@ -247,15 +247,6 @@ static enum sip_reason start_line(struct sip_pstate *ps, u32 lim, u32 *next)
 }
 
 /*
- * Scans one header value from q to its terminating CRLF: folds (CRLF +
- * SP/HTAB) continue it; a bare CR or LF, a control byte or NUL outside a
- * quoted-pair ends the message as malformed.  Returns the CR of the
- * terminating CRLF, or NULL with the reason in *r.  This is the hot loop
- * of the parser: outside quoted strings 8 plain bytes take a handful of
- * integer operations.  end8 is the last place a word can be loaded from
- * (b when there is none).
- */
-/*
  * Inside a quoted string, 8 bytes at a time to the first byte that needs
  * a look.  Out of line: its constants stay out of the per-line path.
  */
@@ -274,6 +265,15 @@ static __attribute__((__noinline__)) const u8 *quoted_run(const u8 *q, const u8 
 	return q;
 }
 
+/*
+ * Scans one header value from q to its terminating CRLF: folds (CRLF +
+ * SP/HTAB) continue it; a bare CR or LF, a control byte or NUL outside a
+ * quoted-pair ends the message as malformed.  Returns the CR of the
+ * terminating CRLF, or NULL with the reason in *r.  This is the hot loop
+ * of the parser: outside quoted strings 8 plain bytes take a handful of
+ * integer operations.  end8 is the last place a word can be loaded from
+ * (b when there is none).
+ */
 static inline const u8 *scan_value(struct sip_pstate *ps, const u8 *q, const u8 *end,
 				   const u8 *end8, enum sip_reason *r)
 {
