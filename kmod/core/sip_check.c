@@ -92,24 +92,38 @@ static bool hp_well_formed(const struct sip_hostport *hp)
 	return hp->host_kind != SIP_HOST_NAME && (!hp->port.len || hp->portval);
 }
 
-/* Invariant 4: whatever was written parses back as an address / a port. */
-static int check_written(const struct sip_msg *m2, const struct sip_plan *plan,
-			 const struct sip_endpoint *to)
+/* Was Contact i of msg (the input) written by an edit of the plan? */
+static bool contact_edited(const struct sip_msg *msg, u16 i, const struct sip_plan *plan)
+{
+	u16 k;
+
+	for (k = 0; k < plan->n_edits; k++)
+		if (plan->edit[k].kind == SIP_EDIT_CONTACT &&
+		    hp_has(&msg->contact[i].hp, &plan->edit[k]))
+			return true;
+	return false;
+}
+
+/*
+ * Invariant 4: whatever was written parses back as an address / a port.
+ * Only what was written: a Contact the plan left alone may carry any port
+ * the parser accepts (0 included) in the output as in the input.
+ */
+static int check_written(const struct sip_msg *msg, const struct sip_msg *m2,
+			 const struct sip_plan *plan, const struct sip_endpoint *to)
 {
 	u16 i;
-	bool via = false, ct = false;
+	bool via = false;
 
-	for (i = 0; i < plan->n_edits; i++) {
+	for (i = 0; i < plan->n_edits; i++)
 		via |= plan->edit[i].kind == SIP_EDIT_VIA;
-		ct |= plan->edit[i].kind == SIP_EDIT_CONTACT;
-	}
 	if (via && (!hp_well_formed(&m2->via[0].sent_by) || !hp_is(&m2->via[0].sent_by, to)))
 		return 4;
-	if (ct)
-		for (i = 0; i < m2->n_contacts; i++)
-			if (!m2->contact[i].star && !m2->contact[i].nonsip &&
-			    m2->contact[i].hp.port.len && !m2->contact[i].hp.portval)
-				return 4;
+	/* Contacts keep their order and number (invariant 2) */
+	for (i = 0; i < m2->n_contacts; i++)
+		if (contact_edited(msg, i, plan) &&
+		    (!hp_well_formed(&m2->contact[i].hp) || !hp_is(&m2->contact[i].hp, to)))
+			return 4;
 	for (i = 0; i < m2->n_media; i++)
 		if (m2->media[i].port.len == 0)
 			return 4;
@@ -209,7 +223,7 @@ int sip_check_invariants(const u8 *in, const struct sip_msg *msg,
 	    scratch->content_length != (u32)(scratch->msg_len - scratch->hdr_end))
 		return 2;
 	to = xlat->side == SIP_SENDER_NATED ? &xlat->external : &xlat->internal;
-	r = check_written(scratch, plan, to);
+	r = check_written(msg, scratch, plan, to);
 	if (r)
 		return r;
 	return check_complete(msg, scratch, xlat);
