@@ -4,8 +4,11 @@
 
   sip_tcp_peer.py server ADDR PORT DIR
       Accepts one connection.  Answers every request with a 200 OK that
-      copies its Via, From, To, Call-ID and CSeq as they arrived; the
-      answers to requests that arrived in one read go out in one write.
+      copies its From, To, Call-ID and CSeq as they arrived, and its top
+      Via with the sent-by replaced by the connection's peer address:port
+      (so that every answer carries the address a router must restore,
+      whatever became of the request); the answers to requests that
+      arrived in one read go out in one write.
       Stops at EOF.  Writes DIR/server.rx (every byte received) and
       DIR/server.tx.N (each write).
 
@@ -55,10 +58,18 @@ def header(msg, names):
     raise ValueError("no %s header" % names[0].decode())
 
 
-def answer(req, contact):
+VIA = re.compile(rb"^((?:via|v)[ \t]*:[ \t]*SIP/2\.0/[A-Za-z]+[ \t]+)[^;]*(.*)$",
+                 re.I)
+
+
+def answer(req, contact, peer):
     lines = [b"SIP/2.0 200 OK"]
-    for names in ((b"via", b"v"), (b"from", b"f"), (b"to", b"t"),
-                  (b"call-id", b"i"), (b"cseq",)):
+    m = VIA.match(header(req, (b"via", b"v")))
+    if not m:
+        raise ValueError("unexpected Via")
+    lines.append(m.group(1) + peer + m.group(2))
+    for names in ((b"from", b"f"), (b"to", b"t"), (b"call-id", b"i"),
+                  (b"cseq",)):
         lines.append(header(req, names))
     lines.append(b"Contact: <sip:peer@" + contact + b";transport=tcp>")
     lines.append(b"Content-Length: 0")
@@ -72,10 +83,12 @@ def server(addr, port, d):
     ls.listen(1)
     open(os.path.join(d, ".listening"), "w").close()
     ls.settimeout(TIMEOUT)
-    s, _ = ls.accept()
+    s, src = ls.accept()
     s.settimeout(TIMEOUT)
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     host = (b"[%s]:%d" if ":" in addr else b"%s:%d") % (addr.encode(), port)
+    peer = (b"[%s]:%d" if ":" in src[0] else b"%s:%d") % (src[0].encode(),
+                                                           src[1])
     rx, pending, writes = b"", b"", 0
     while True:
         data = s.recv(65536)
@@ -83,7 +96,7 @@ def server(addr, port, d):
             break
         rx += data
         msgs, pending = split_messages(pending + data)
-        out = b"".join(answer(m, host) for m in msgs
+        out = b"".join(answer(m, host, peer) for m in msgs
                        if not m.startswith(b"SIP/2.0 "))
         if out:
             writes += 1
