@@ -16,19 +16,21 @@
 #   non-SIP UDP (200 bytes, 9000 -> 9000) with sipalg loaded and enabled
 #     on rtr's lan0 and wan0 (`sipalgctl enable`: its hooks look at every
 #     new flow there), and with sipalg not loaded.
-# Prints each run, then the median of the rounds per case and its ratio to
-# the baseline (no helper; sipalg not loaded).
+# Prints each run, then per case the median rate and the median (and range)
+# of its per-round ratio to the baseline measured next to it (no helper;
+# sipalg not loaded): pairing within a round cancels most of the noise a
+# TCG VM on a shared host shows between rounds.
 #
-# Environment: BENCH_ROUNDS (default 7), BENCH_COUNT (datagrams per run,
-# default 30000).  The figures of a TCG VM are only comparable within one
+# Environment: BENCH_ROUNDS (default 15), BENCH_COUNT (datagrams per run,
+# default 10000).  The figures of a TCG VM are only comparable within one
 # run, and only as medians: other work on the host shows up in single runs.
 # shellcheck source=tests/selftests/lib.sh disable=SC2119
 source "$(dirname "$0")/../../selftests/lib.sh"
 require modprobe rmmod nft conntrack
 
 BLAST=$(cd "$(dirname "$0")" && pwd -P)/build/sipblast
-ROUNDS=${BENCH_ROUNDS:-7}
-COUNT=${BENCH_COUNT:-30000}
+ROUNDS=${BENCH_ROUNDS:-15}
+COUNT=${BENCH_COUNT:-10000}
 [ -x "$BLAST" ] || { echo "no $BLAST: make -C tests/bench/forward" >&2; exit 1; }
 
 test_cleanup() {
@@ -101,16 +103,29 @@ measure() {
 		"$D/send" "$D/recv"
 }
 
-declare -A RATES=()
+declare -A RATES=() RATIOS=()
 record() {
 	local case=$1 rate=$2 got=$3
 	RATES[$case]="${RATES[$case]:-} $rate"
+	LAST[$case]=$rate
 	printf '  %-22s %9s datagrams/s (%s of %s arrived)\n' "$case" "$rate" "$got" "$COUNT"
+}
+declare -A LAST=()
+
+# ratio CASE BASE: this round's rate of CASE over BASE's (measured next to
+# it, so that a slow spell of the host affects both).
+ratio() {
+	RATIOS[$1]="${RATIOS[$1]:-} $(awk -v a="${LAST[$1]}" -v b="${LAST[$2]}" \
+		'BEGIN { printf "%.3f", b ? a / b : 0 }')"
 }
 
 median() {
-	tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END {
-		if (NR % 2) print v[(NR + 1) / 2]; else print int((v[NR / 2] + v[NR / 2 + 1]) / 2) }'
+	tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END {
+		if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+spread() {
+	tr ' ' '\n' | grep . | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo "-" hi }'
 }
 
 echo "# forwarding benchmark: $ROUNDS rounds of $COUNT datagrams per case"
@@ -122,44 +137,61 @@ measure udp 9000 >/dev/null
 
 for round in $(seq "$ROUNDS"); do
 	echo "# round $round"
-	for h in none sipalg sip; do
-		helper "$h"
-		for p in invite register; do
+	# The order alternates from round to round.
+	order="none sipalg sip"
+	[ $((round % 2)) = 1 ] || order="sip sipalg none"
+	for p in invite register; do
+		for h in $order; do
+			helper "$h"
 			# shellcheck disable=SC2046
 			record "$p/$h" $(measure "$p" 5060)
 		done
-		[ "$h" != sipalg ] || [ "$round" != 1 ] ||
-			echo "# sipalg counters after its first round: $(rtr cat /proc/net/sipalg_stats |
-				awk '$2 != 0 { printf "%s %s, ", $1, $2 }')"
+		ratio "$p/sipalg" "$p/none"
+		ratio "$p/sip" "$p/none"
 	done
-	# Non-SIP UDP: sipalg enabled on both interfaces, then not loaded.
+	[ "$round" != 1 ] ||
+		echo "# sipalg counters after its first round: $(rtr cat /proc/net/sipalg_stats |
+			awk '$2 != 0 { printf "%s %s, ", $1, $2 }')"
+	# Non-SIP UDP: sipalg enabled on both interfaces, and not loaded.
 	helper none
-	rtr "$REPO/userspace/sipalgctl" enable lan0 >/dev/null &&
-		rtr "$REPO/userspace/sipalgctl" enable wan0 >/dev/null || exit 1
-	# shellcheck disable=SC2046
-	record "udp/sipalg-enabled" $(measure udp 9000)
-	rtr "$REPO/userspace/sipalgctl" disable lan0 >/dev/null
-	rtr "$REPO/userspace/sipalgctl" disable wan0 >/dev/null
-	sipalg_unload || { echo "sipalg does not unload" >&2; exit 1; }
-	# shellcheck disable=SC2046
-	record "udp/sipalg-unloaded" $(measure udp 9000)
+	order="enabled unloaded"
+	[ $((round % 2)) = 1 ] || order="unloaded enabled"
+	for c in $order; do
+		if [ "$c" = enabled ]; then
+			sipalg_load || exit 1
+			rtr "$REPO/userspace/sipalgctl" enable lan0 >/dev/null &&
+				rtr "$REPO/userspace/sipalgctl" enable wan0 >/dev/null || exit 1
+		else
+			sipalg_unload || { echo "sipalg does not unload" >&2; exit 1; }
+		fi
+		# shellcheck disable=SC2046
+		record "udp/sipalg-$c" $(measure udp 9000)
+		if [ "$c" = enabled ]; then
+			rtr "$REPO/userspace/sipalgctl" disable lan0 >/dev/null
+			rtr "$REPO/userspace/sipalgctl" disable wan0 >/dev/null
+		fi
+	done
+	ratio udp/sipalg-enabled udp/sipalg-unloaded
 	sipalg_load || exit 1
 done
 
 helper none
 
-echo "# median datagrams/s and ratio to the baseline"
+echo "# median datagrams/s; median (and range) of the per-round ratios to the"
+echo "# baseline measured next to it"
 for p in invite register; do
-	base=$(median <<<"${RATES[$p/none]}")
 	for h in none sipalg sip; do
 		m=$(median <<<"${RATES[$p/$h]}")
-		printf '%-9s %-8s %9s /s  %5s x\n' "$p" "$h" "$m" \
-			"$(awk -v a="$m" -v b="$base" 'BEGIN { printf "%.2f", b ? a / b : 0 }')"
+		if [ "$h" = none ]; then
+			printf '%-9s %-16s %9s /s  baseline\n' "$p" "$h" "$m"
+		else
+			printf '%-9s %-16s %9s /s  %5.2f x  (%s)\n' "$p" "$h" "$m" \
+				"$(median <<<"${RATIOS[$p/$h]}")" "$(spread <<<"${RATIOS[$p/$h]}")"
+		fi
 	done
 done
-base=$(median <<<"${RATES[udp/sipalg-unloaded]}")
-for c in sipalg-unloaded sipalg-enabled; do
-	m=$(median <<<"${RATES[udp/$c]}")
-	printf '%-9s %-16s %9s /s  %5s x\n' non-sip "$c" "$m" \
-		"$(awk -v a="$m" -v b="$base" 'BEGIN { printf "%.2f", b ? a / b : 0 }')"
-done
+printf '%-9s %-16s %9s /s  baseline\n' non-sip sipalg-unloaded \
+	"$(median <<<"${RATES[udp/sipalg-unloaded]}")"
+printf '%-9s %-16s %9s /s  %5.2f x  (%s)\n' non-sip sipalg-enabled \
+	"$(median <<<"${RATES[udp/sipalg-enabled]}")" \
+	"$(median <<<"${RATIOS[udp/sipalg-enabled]}")" "$(spread <<<"${RATIOS[udp/sipalg-enabled]}")"
