@@ -8,6 +8,11 @@
 # make bench        the core's parser benchmark (tests/bench), then datagrams/s
 #                   forwarded through the VM router with sipalg, the in-tree
 #                   helper and none (tests/bench/forward)
+# make mutants      the mutation harness (tests/mutants/run.sh): each patch in
+#                   tests/mutants/ breaks one behaviour, is built from HEAD
+#                   and must make its selftest fail in the VM; slow (a build
+#                   and a VM per mutant), so not part of make check;
+#                   MUTANTS="NAME..." runs only those
 # make install      the module into /lib/modules/$(KVER)/updates (depmod),
 #                   sipalgctl, its man page and bash completion (DESTDIR, PREFIX)
 # make uninstall
@@ -35,7 +40,7 @@ PREFIX ?= /usr
 DESTDIR ?=
 MODDIR = $(DESTDIR)/lib/modules/$(KVER)/updates
 
-.PHONY: all module userspace check demo bench install uninstall clean help
+.PHONY: all module userspace check demo bench mutants install uninstall clean help
 
 all: module userspace
 
@@ -63,6 +68,12 @@ check:
 	@scripts/run-layer --needs build selftests -- \
 		scripts/vm --timeout $(CHECK_VM_TIMEOUT) -- tests/selftests/run_all.sh
 	@scripts/summary $(CHECK_LOGS)
+
+# One mutant at a time, each in a fresh export of HEAD (never this working
+# tree); KTAP, logs in build/mutants/logs.
+mutants:
+	@scripts/deps
+	@tests/mutants/run.sh $(MUTANTS)
 
 # depmod -b also works for a staging root (DESTDIR) that has the kernel's
 # own modules.* files; without them the staging root gets its own index.
