@@ -21,9 +21,17 @@ enum sipalg_malformed_action {
 	SIPALG_MALFORMED_DROP,
 };
 
+struct sipalg_counters;
+
+/*
+ * Resolved once per packet by sipalg_policy_get(); the counter pointers
+ * stay valid under the RCU read lock the caller holds (interfaces are
+ * freed after a grace period).
+ */
 struct sipalg_policy {
 	enum sip_mode mode;
 	enum sipalg_malformed_action malformed;
+	const struct sipalg_counters *ctrs[2];	/* namespace, interface or NULL */
 };
 
 /*
@@ -61,6 +69,7 @@ enum sipalg_counter {
 	SIPALG_CTR_EXPECT_CREATED,
 	SIPALG_CTR_EXPECT_REMOVED,
 	SIPALG_CTR_EXPECT_FAILED,	/* port range exhausted or cap hit */
+	SIPALG_CTR_EXPECT_RENEWED,	/* the same pinholes asked for again */
 	SIPALG_CTR_REG_TRACKED,		/* 2xx to REGISTER with expiry > 0 */
 	SIPALG_CTR_REG_RELEASED,	/* expiry 0 */
 	SIPALG_CTR_MALFORMED,		/* first of SIP_R__COUNT - 1 reasons */
@@ -76,8 +85,14 @@ int sipalg_net_register(void);
 void sipalg_net_unregister(void);
 /* Counted for the namespace and for the interface that assigned @ct. */
 void sipalg_count(const struct nf_conn *ct, enum sipalg_counter ctr);
-void sipalg_count_malformed(const struct nf_conn *ct, enum sip_reason reason);
+void sipalg_count_add(const struct nf_conn *ct, enum sipalg_counter ctr,
+		      unsigned int n);
+/* Under rcu_read_lock(). */
 void sipalg_policy_get(const struct nf_conn *ct, struct sipalg_policy *pol);
+void sipalg_policy_count(const struct sipalg_policy *pol,
+			 enum sipalg_counter ctr);
+void sipalg_policy_count_malformed(const struct sipalg_policy *pol,
+				   enum sip_reason reason);
 
 /* sipalg_iface.c: interface assignment, netlink control; after the helpers */
 int sipalg_ctl_register(void);

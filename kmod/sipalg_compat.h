@@ -24,4 +24,55 @@ static inline void sipalg_exp_assign_helper(struct nf_conntrack_expect *exp,
 #endif
 }
 
+/*
+ * How an expectation expires: older kernels give each one a timer, which
+ * unlinks it when it fires; newer ones (and 6.1.y stable since the 2025
+ * backport) keep a jiffies32 deadline in exp->timeout and a garbage
+ * collector unlinks it after it passed or was marked NF_CT_EXPECT_DEAD by
+ * nf_ct_unexpect_related().  Both are read under nf_conntrack_expect_lock.
+ */
+static inline bool sipalg_exp_expired(const struct nf_conntrack_expect *exp)
+{
+#ifdef SIPALG_HAVE_EXP_DEADLINE
+	return nf_ct_exp_is_expired(exp);
+#else
+	return !timer_pending(&exp->timeout);
+#endif
+}
+
+/*
+ * Unlink @exp from the expectation tables, under nf_conntrack_expect_lock.
+ * Returns false, leaving it alone, when it had already expired: its timer
+ * (older kernels) or the collector unlinks it.
+ */
+static inline bool sipalg_exp_unlink(struct nf_conntrack_expect *exp)
+{
+#ifdef SIPALG_HAVE_EXP_DEADLINE
+	if (nf_ct_exp_is_expired(exp))
+		return false;
+	nf_ct_unlink_expect(exp);	/* drops the tables' only reference */
+	return true;
+#else
+	if (!del_timer(&exp->timeout))
+		return false;
+	nf_ct_unlink_expect(exp);
+	nf_ct_expect_put(exp);		/* the timer's reference */
+	return true;
+#endif
+}
+
+/* Expire @exp @secs from now; false (nothing done) if it already expired. */
+static inline bool sipalg_exp_renew(struct nf_conntrack_expect *exp,
+				    unsigned int secs)
+{
+#ifdef SIPALG_HAVE_EXP_DEADLINE
+	if (nf_ct_exp_is_expired(exp))
+		return false;
+	WRITE_ONCE(exp->timeout, nfct_time_stamp + secs * HZ);
+	return true;
+#else
+	return mod_timer_pending(&exp->timeout, jiffies + secs * HZ);
+#endif
+}
+
 #endif /* SIPALG_COMPAT_H */

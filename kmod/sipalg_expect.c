@@ -17,6 +17,7 @@
  * exactly (one walk of the expectation table) when it reaches the cap.
  */
 #include <linux/module.h>
+#include <net/netfilter/nf_conntrack_core.h>
 #include <net/netfilter/nf_conntrack_expect.h>
 #include <net/netfilter/nf_nat.h>
 
@@ -129,37 +130,28 @@ static void withdraw(struct nf_conn *ct, struct nf_conntrack_expect *exp)
 	sipalg_count(ct, SIPALG_CTR_EXPECT_REMOVED);
 }
 
-struct remove_filter {
-	const struct nf_conn *master;
-	unsigned int class;
-	int dir;
-	unsigned int removed;
-};
-
-static bool match_remove(struct nf_conntrack_expect *exp, void *data)
-{
-	struct remove_filter *f = data;
-
-	if (exp->master != f->master || exp->class != f->class)
-		return false;
-	if (f->dir >= 0 && exp->dir != f->dir)
-		return false;
-	f->removed++;
-	return true;
-}
-
-/* Remove @ct's expectations of @class (and of direction @dir unless < 0). */
+/*
+ * Remove @ct's expectations of @class (and of direction @dir unless < 0).
+ * The master's own list is walked, not the whole expectation table.
+ */
 void sipalg_expect_remove(struct nf_conn *ct, enum sipalg_expect_class class,
 			  int dir)
 {
-	struct remove_filter f = { .master = ct, .class = class, .dir = dir };
 	struct nf_conn_help *help = nfct_help(ct);
+	struct nf_conntrack_expect *exp;
+	struct hlist_node *next;
+	unsigned int removed = 0;
 
 	if (!help || !READ_ONCE(help->expecting[class]))
 		return;
-	nf_ct_expect_iterate_net(nf_ct_net(ct), match_remove, &f, 0, 0);
-	while (f.removed--)
-		sipalg_count(ct, SIPALG_CTR_EXPECT_REMOVED);
+	spin_lock_bh(&nf_conntrack_expect_lock);
+	hlist_for_each_entry_safe(exp, next, &help->expectations, lnode) {
+		if (exp->class != class || (dir >= 0 && exp->dir != dir))
+			continue;
+		removed += sipalg_exp_unlink(exp);
+	}
+	spin_unlock_bh(&nf_conntrack_expect_lock);
+	sipalg_count_add(ct, SIPALG_CTR_EXPECT_REMOVED, removed);
 }
 
 /*
@@ -224,10 +216,162 @@ static bool addr_is_zero(const struct sip_addr *a)
 }
 
 /*
+ * What the RTP pinhole @rtp asks for, in @req (media arrives in the
+ * direction opposite to the message).  Returns whether its public port may
+ * differ from the announced one (the planner then rewrites m=).
+ */
+static bool media_req(const struct sip_msg *msg, enum ip_conntrack_dir dir,
+		      const struct sip_pinhole *rtp,
+		      const struct sip_xlat *xlat, struct pinhole_req *req)
+{
+	const struct sip_media *m = &msg->media[rtp->media];
+	bool translated;
+
+	memset(req, 0, sizeof(*req));
+	req->class = SIPALG_EXPECT_MEDIA;
+	req->l4proto = rtp->l4proto;
+	req->dir = !dir;
+	req->dst_port = htons(rtp->dst.port);
+	req->to_port = req->dst_port;
+	translated = xlat && xlat->side == SIP_SENDER_NATED &&
+		     sip_addr_equal(&rtp->dst.addr, &xlat->internal.addr);
+	if (!translated) {
+		sipalg_addr_to_inet(&rtp->dst.addr, &req->dst);
+		return false;
+	}
+	sipalg_addr_to_inet(&xlat->external.addr, &req->dst);
+	sipalg_addr_to_inet(&rtp->dst.addr, &req->to);
+	req->nat = true;
+	return xlat->mode == SIP_MODE_REWRITE && !msg->sdp[m->part].has_ice;
+}
+
+/*
+ * The expectation of @help's conntrack that is already what @req asks for
+ * (on any public port when @remap), or NULL.  Under nf_conntrack_expect_lock.
+ */
+static struct nf_conntrack_expect *find_same(struct nf_conn_help *help,
+					     const struct pinhole_req *req,
+					     bool remap)
+{
+	struct nf_conntrack_expect *exp;
+
+	hlist_for_each_entry(exp, &help->expectations, lnode) {
+		if (sipalg_exp_expired(exp) ||
+		    exp->class != req->class || exp->dir != req->dir ||
+		    exp->tuple.dst.protonum != req->l4proto ||
+		    !nf_inet_addr_cmp(&exp->tuple.dst.u3, &req->dst) ||
+		    (exp->expectfn == nat_expected) != req->nat)
+			continue;
+		if (!remap && exp->tuple.dst.u.all != req->dst_port)
+			continue;
+		if (req->nat &&
+		    (!nf_inet_addr_cmp(&exp->saved_addr, &req->to) ||
+		     exp->saved_proto.all != req->to_port))
+			continue;
+		return exp;
+	}
+	return NULL;
+}
+
+static unsigned int count_media(struct nf_conn_help *help, int dir)
+{
+	struct nf_conntrack_expect *exp;
+	unsigned int n = 0;
+
+	hlist_for_each_entry(exp, &help->expectations, lnode)
+		n += exp->class == SIPALG_EXPECT_MEDIA && exp->dir == dir &&
+		     !sipalg_exp_expired(exp);
+	return n;
+}
+
+/* Adds the public port of a remapped m= line to @map. */
+static void map_port(struct sip_port_map *map, unsigned int *n, u16 announced,
+		     u16 port)
+{
+	if (port == announced || *n >= SIP_MAX_MEDIA)
+		return;
+	map[*n].old_port = announced;
+	map[*n].new_port = port;
+	(*n)++;
+}
+
+/*
+ * Find the open pinholes of every m= line the message asks for; false if
+ * one is missing.  Under nf_conntrack_expect_lock.
+ */
+static bool find_media(struct nf_conn_help *help, enum ip_conntrack_dir dir,
+		       const struct sip_msg *msg, const struct sip_plan *plan,
+		       const struct sip_xlat *xlat,
+		       struct nf_conntrack_expect **found, unsigned int *n_found,
+		       struct sip_port_map *map, unsigned int *n_map)
+{
+	unsigned int i;
+
+	for (i = 0; i < plan->n_pinholes; i++) {
+		const struct sip_pinhole *rtp = &plan->pinhole[i], *rtcp;
+		struct pinhole_req req;
+		bool remap;
+		u16 port;
+
+		if (rtp->kind != SIP_PINHOLE_RTP || addr_is_zero(&rtp->dst.addr))
+			continue;
+		remap = media_req(msg, dir, rtp, xlat, &req);
+		found[*n_found] = find_same(help, &req, remap);
+		if (!found[*n_found])
+			return false;
+		port = ntohs(found[(*n_found)++]->tuple.dst.u.all);
+		rtcp = find_pinhole(plan, rtp->media, SIP_PINHOLE_RTCP);
+		if (rtcp) {
+			req.dst_port = htons(msg->media[rtp->media].rtcp_port ?
+					     rtcp->dst.port : port + 1);
+			req.to_port = htons(rtcp->dst.port);
+			found[*n_found] = find_same(help, &req, false);
+			if (!found[(*n_found)++])
+				return false;
+		}
+		if (remap)
+			map_port(map, n_map, rtp->dst.port, port);
+	}
+	return true;
+}
+
+/*
+ * A retransmitted INVITE, or a session refresh re-offering the same media,
+ * finds every pinhole it asks for open already and no other of its
+ * direction: their timeouts are renewed and they keep their public ports,
+ * instead of being removed and re-created.  Returns false, having renewed
+ * nothing, when the set differs.
+ */
+static bool renew_media(struct nf_conn *ct, enum ip_conntrack_dir dir,
+			const struct sip_msg *msg, const struct sip_plan *plan,
+			const struct sip_xlat *xlat, struct sip_port_map *map,
+			unsigned int *n_map)
+{
+	unsigned int secs =
+		sipalg_helpers[0].expect_policy[SIPALG_EXPECT_MEDIA].timeout;
+	struct nf_conntrack_expect *found[SIP_MAX_PINHOLES];
+	struct nf_conn_help *help = nfct_help(ct);
+	unsigned int i, n = 0;
+	bool same;
+
+	*n_map = 0;
+	if (!help || !READ_ONCE(help->expecting[SIPALG_EXPECT_MEDIA]))
+		return false;
+	spin_lock_bh(&nf_conntrack_expect_lock);
+	same = find_media(help, dir, msg, plan, xlat, found, &n, map, n_map) &&
+	       n && count_media(help, !dir) == n;
+	for (i = 0; same && i < n; i++)
+		sipalg_exp_renew(found[i], secs);
+	spin_unlock_bh(&nf_conntrack_expect_lock);
+	if (same)
+		sipalg_count_add(ct, SIPALG_CTR_EXPECT_RENEWED, n);
+	return same;
+}
+
+/*
  * Open the media pinholes a message's SDP asks for, replacing those the same
- * side asked for before (re-INVITE, hold).  Media arrives in the direction
- * opposite to the message.  Fills @map with the public port of each
- * translated m= and returns the number of entries.
+ * side asked for before (re-INVITE, hold).  Fills @map with the public port
+ * of each m= line whose port was remapped and returns the number of entries.
  */
 unsigned int sipalg_expect_media(struct nf_conn *ct,
 				 enum ip_conntrack_dir dir,
@@ -238,38 +382,25 @@ unsigned int sipalg_expect_media(struct nf_conn *ct,
 {
 	unsigned int i, n = 0;
 
+	if (renew_media(ct, dir, msg, plan, xlat, map, &n))
+		return n;
+	n = 0;
 	sipalg_expect_remove(ct, SIPALG_EXPECT_MEDIA, !dir);
 	for (i = 0; i < plan->n_pinholes; i++) {
-		const struct sip_pinhole *rtp = &plan->pinhole[i], *rtcp;
+		const struct sip_pinhole *rtp = &plan->pinhole[i];
 		const struct sip_media *m = &msg->media[rtp->media];
-		struct pinhole_req req = {
-			.class = SIPALG_EXPECT_MEDIA,
-			.l4proto = rtp->l4proto,
-			.dir = !dir,
-		};
-		bool translated, remap;
+		struct pinhole_req req;
+		bool remap;
 		u16 port;
 
 		if (rtp->kind != SIP_PINHOLE_RTP || addr_is_zero(&rtp->dst.addr))
 			continue;
-		rtcp = find_pinhole(plan, rtp->media, SIP_PINHOLE_RTCP);
-		translated = xlat && xlat->side == SIP_SENDER_NATED &&
-			     sip_addr_equal(&rtp->dst.addr, &xlat->internal.addr);
-		remap = translated && xlat->mode == SIP_MODE_REWRITE &&
-			!msg->sdp[m->part].has_ice;
-		if (translated) {
-			sipalg_addr_to_inet(&xlat->external.addr, &req.dst);
-			sipalg_addr_to_inet(&rtp->dst.addr, &req.to);
-			req.nat = true;
-		} else {
-			sipalg_addr_to_inet(&rtp->dst.addr, &req.dst);
-		}
-		port = open_media(ct, &req, rtp, rtcp, m->rtcp_port != 0, remap);
-		if (port && remap && n < SIP_MAX_MEDIA) {
-			map[n].old_port = rtp->dst.port;
-			map[n].new_port = port;
-			n++;
-		}
+		remap = media_req(msg, dir, rtp, xlat, &req);
+		port = open_media(ct, &req, rtp,
+				  find_pinhole(plan, rtp->media, SIP_PINHOLE_RTCP),
+				  m->rtcp_port != 0, remap);
+		if (port && remap)
+			map_port(map, &n, rtp->dst.port, port);
 	}
 	return n;
 }

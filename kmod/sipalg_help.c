@@ -143,7 +143,8 @@ static int handle_message(const struct sipalg_pkt *p, unsigned int msgoff,
 		sipalg_reg_response(p->skb, p->ct, dir, msg, nat ? &x : NULL);
 
 	if (!s->plan.n_edits) {
-		sipalg_count(p->ct, !nat ? SIPALG_CTR_UNCHANGED_NO_NAT :
+		sipalg_policy_count(&p->pol,
+				    !nat ? SIPALG_CTR_UNCHANGED_NO_NAT :
 				    x.mode == SIP_MODE_PINHOLE ?
 				    SIPALG_CTR_UNCHANGED_PINHOLE_MODE :
 				    SIPALG_CTR_UNCHANGED_NOTHING);
@@ -151,10 +152,10 @@ static int handle_message(const struct sipalg_pkt *p, unsigned int msgoff,
 	}
 	if (!sipalg_apply_edits(p->skb, p->ct, p->ctinfo, p->protoff, msgoff,
 				&s->plan)) {
-		sipalg_count(p->ct, SIPALG_CTR_UNCHANGED_MANGLE_FAILED);
+		sipalg_policy_count(&p->pol, SIPALG_CTR_UNCHANGED_MANGLE_FAILED);
 		return 0;
 	}
-	sipalg_count(p->ct, SIPALG_CTR_REWRITTEN);
+	sipalg_policy_count(&p->pol, SIPALG_CTR_REWRITTEN);
 	return s->plan.delta;
 }
 
@@ -222,9 +223,9 @@ static int help_payload(const struct sipalg_pkt *p, struct sipalg_scratch *s)
 	if (p->pol.malformed == SIPALG_MALFORMED_DROP) {
 		r = find_malformed(p, s, &err_off);
 		if (r != SIP_OK) {
-			sipalg_count(p->ct, SIPALG_CTR_SEEN);
-			sipalg_count_malformed(p->ct, r);
-			sipalg_count(p->ct, SIPALG_CTR_DROPPED);
+			sipalg_policy_count(&p->pol, SIPALG_CTR_SEEN);
+			sipalg_policy_count_malformed(&p->pol, r);
+			sipalg_policy_count(&p->pol, SIPALG_CTR_DROPPED);
 			log_malformed(p->ct, dir, r, err_off, true);
 			return NF_DROP;
 		}
@@ -234,20 +235,21 @@ static int help_payload(const struct sipalg_pkt *p, struct sipalg_scratch *s)
 				      len - off);
 		if (off >= len)
 			break;
-		sipalg_count(p->ct, SIPALG_CTR_SEEN);
+		sipalg_policy_count(&p->pol, SIPALG_CTR_SEEN);
 		r = sip_parse(p->skb->data + p->dataoff + off,
 			      parse_len(len - off), flags, &s->msg);
 		if (cut_by_segment(p->ct, r)) {
-			sipalg_count(p->ct, SIPALG_CTR_UNCHANGED_SPANS_SEGMENTS);
+			sipalg_policy_count(&p->pol,
+					    SIPALG_CTR_UNCHANGED_SPANS_SEGMENTS);
 			break;
 		}
 		if (r != SIP_OK) {
-			sipalg_count_malformed(p->ct, r);
+			sipalg_policy_count_malformed(&p->pol, r);
 			log_malformed(p->ct, dir, r, off + s->msg.err_off,
 				      false);
 			break;
 		}
-		sipalg_count(p->ct, SIPALG_CTR_PARSED);
+		sipalg_policy_count(&p->pol, SIPALG_CTR_PARSED);
 		/* The message is msg_len long before and msg_len+delta after. */
 		off += s->msg.msg_len;
 		off += handle_message(p, off - s->msg.msg_len, s);
@@ -318,10 +320,13 @@ int sipalg_help(struct sk_buff *skb, unsigned int protoff, struct nf_conn *ct,
 		return NF_ACCEPT;
 	if (payload_offset(skb, protoff, ct, ctinfo, &p.dataoff) &&
 	    p.dataoff < skb->len && !skb_linearize(skb)) {
+		/* The hook holds it already; the policy's pointers need it. */
+		rcu_read_lock();
 		sipalg_policy_get(ct, &p.pol);
 		local_bh_disable();
 		verdict = help_payload(&p, this_cpu_ptr(scratch));
 		local_bh_enable();
+		rcu_read_unlock();
 	}
 	if (verdict == NF_ACCEPT)
 		sipalg_reg_keepalive(ct, skb);

@@ -36,6 +36,7 @@ static const char *const counter_names[SIPALG_CTR_MALFORMED] = {
 	[SIPALG_CTR_EXPECT_CREATED] = "expectations-created",
 	[SIPALG_CTR_EXPECT_REMOVED] = "expectations-removed",
 	[SIPALG_CTR_EXPECT_FAILED] = "expectations-failed",
+	[SIPALG_CTR_EXPECT_RENEWED] = "expectations-renewed",
 	[SIPALG_CTR_REG_TRACKED] = "registrations-tracked",
 	[SIPALG_CTR_REG_RELEASED] = "registrations-released",
 };
@@ -96,6 +97,7 @@ MODULE_PARM_DESC(malformed,
 void sipalg_policy_get(const struct nf_conn *ct, struct sipalg_policy *pol)
 {
 	const struct sipalg_ct_data *d = sipalg_ct_assigner(ct);
+	struct sipalg_net *sn = sipalg_pernet(nf_ct_net(ct));
 	const struct sipalg_iface *iface;
 	union sipalg_iface_cfg cfg;
 
@@ -106,6 +108,8 @@ void sipalg_policy_get(const struct nf_conn *ct, struct sipalg_policy *pol)
 	BUILD_BUG_ON((int)SIPALG_MALFORMED_ACTION_DROP !=
 		     (int)SIPALG_MALFORMED_DROP);
 
+	pol->ctrs[0] = &sn->ctrs;
+	pol->ctrs[1] = NULL;
 	if (!d) {
 		pol->mode = READ_ONCE(mode.val);
 		pol->malformed = READ_ONCE(malformed.val);
@@ -113,11 +117,11 @@ void sipalg_policy_get(const struct nf_conn *ct, struct sipalg_policy *pol)
 	}
 	cfg.mode = d->mode;
 	cfg.malformed = d->malformed;
-	rcu_read_lock();
-	iface = sipalg_iface_find(sipalg_pernet(nf_ct_net(ct)), d->ifindex);
-	if (iface)
+	iface = sipalg_iface_find(sn, d->ifindex);
+	if (iface) {
 		cfg.word = READ_ONCE(iface->cfg.word);
-	rcu_read_unlock();
+		pol->ctrs[1] = &iface->ctrs;
+	}
 	pol->mode = cfg.mode == SIPALG_MODE_PINHOLE ? SIP_MODE_PINHOLE :
 						      SIP_MODE_REWRITE;
 	pol->malformed = cfg.malformed == SIPALG_MALFORMED_ACTION_DROP ?
@@ -161,27 +165,44 @@ void sipalg_counters_reset(struct sipalg_counters *c)
 		WRITE_ONCE(c->base[i], counters_sum(c, i));
 }
 
-void sipalg_count(const struct nf_conn *ct, enum sipalg_counter ctr)
+static void count_add(const struct sipalg_policy *pol,
+		      enum sipalg_counter ctr, unsigned int n)
 {
-	struct sipalg_net *sn = sipalg_pernet(nf_ct_net(ct));
-	struct sipalg_iface *iface;
-	int ifindex;
+	this_cpu_add(pol->ctrs[0]->pcpu->ctr[ctr], n);
+	if (pol->ctrs[1])
+		this_cpu_add(pol->ctrs[1]->pcpu->ctr[ctr], n);
+}
 
-	this_cpu_inc(sn->ctrs.pcpu->ctr[ctr]);
-	ifindex = sipalg_ct_ifindex(ct);
-	if (!ifindex)
+void sipalg_policy_count(const struct sipalg_policy *pol,
+			 enum sipalg_counter ctr)
+{
+	count_add(pol, ctr, 1);
+}
+
+void sipalg_policy_count_malformed(const struct sipalg_policy *pol,
+				   enum sip_reason reason)
+{
+	if (reason > SIP_OK && reason < SIP_R__COUNT)
+		sipalg_policy_count(pol, SIPALG_CTR_MALFORMED + reason - 1);
+}
+
+/* For events outside the packet path's policy (pinholes, registrations). */
+void sipalg_count_add(const struct nf_conn *ct, enum sipalg_counter ctr,
+		      unsigned int n)
+{
+	struct sipalg_policy pol;
+
+	if (!n)
 		return;
 	rcu_read_lock();
-	iface = sipalg_iface_find(sn, ifindex);
-	if (iface)
-		this_cpu_inc(iface->ctrs.pcpu->ctr[ctr]);
+	sipalg_policy_get(ct, &pol);
+	count_add(&pol, ctr, n);
 	rcu_read_unlock();
 }
 
-void sipalg_count_malformed(const struct nf_conn *ct, enum sip_reason reason)
+void sipalg_count(const struct nf_conn *ct, enum sipalg_counter ctr)
 {
-	if (reason > SIP_OK && reason < SIP_R__COUNT)
-		sipalg_count(ct, SIPALG_CTR_MALFORMED + reason - 1);
+	sipalg_count_add(ct, ctr, 1);
 }
 
 static int stats_show(struct seq_file *seq, void *v)

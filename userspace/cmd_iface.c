@@ -83,6 +83,36 @@ int ctl_options(int argc, char **argv, void (*usage)(FILE *), bool *json,
 	return -1;
 }
 
+/*
+ * The optional IFACE operand of show and stats, after the options: opens
+ * @g and resolves IFACE (NULL and 0 without one).  Returns -1 to go on
+ * with @g open, else the exit status.
+ */
+int ctl_open_iface_arg(int argc, char **argv, void (*usage)(FILE *),
+		       struct sgenl *g, const char **ifname,
+		       unsigned int *ifindex)
+{
+	int ret;
+
+	if (optind < argc - 1) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	*ifname = optind == argc - 1 ? argv[optind] : NULL;
+	*ifindex = 0;
+	ret = sgenl_open(g);
+	if (ret)
+		return ret;
+	if (*ifname) {
+		*ifindex = sgenl_ifindex(*ifname);
+		if (!*ifindex) {
+			sgenl_close(g);
+			return EXIT_FAIL;
+		}
+	}
+	return -1;
+}
+
 /* ---------------------------------------------------------------- enable */
 
 static void enable_usage(FILE *f)
@@ -342,8 +372,8 @@ int cmd_show(int argc, char **argv)
 	struct nlmsghdr *nlh;
 	struct json json, *j = NULL;
 	bool want_json = false;
-	const char *ifname = NULL;
-	unsigned int ifindex = 0;
+	const char *ifname;
+	unsigned int ifindex;
 	struct sgenl g;
 	size_t i;
 	int ret;
@@ -351,22 +381,9 @@ int cmd_show(int argc, char **argv)
 	ret = ctl_options(argc, argv, show_usage, &want_json, NULL, NULL);
 	if (ret >= 0)
 		return ret;
-	if (optind < argc - 1) {
-		show_usage(stderr);
-		return EXIT_USAGE;
-	}
-	if (optind == argc - 1)
-		ifname = argv[optind];
-	ret = sgenl_open(&g);
-	if (ret)
+	ret = ctl_open_iface_arg(argc, argv, show_usage, &g, &ifname, &ifindex);
+	if (ret >= 0)
 		return ret;
-	if (ifname) {
-		ifindex = sgenl_ifindex(ifname);
-		if (!ifindex) {
-			sgenl_close(&g);
-			return EXIT_FAIL;
-		}
-	}
 	nlh = sgenl_request(&g, buf, SIPALG_CMD_IFACE_GET, !ifname);
 	if (ifname)
 		mnl_attr_put_u32(nlh, SIPALG_A_IFINDEX, ifindex);

@@ -26,6 +26,7 @@ static const char *const stat_names[SIPALG_STAT_MALFORMED_BAD_START_LINE] = {
 	[SIPALG_STAT_EXPECTATIONS_CREATED] = "expectations-created",
 	[SIPALG_STAT_EXPECTATIONS_REMOVED] = "expectations-removed",
 	[SIPALG_STAT_EXPECTATIONS_FAILED] = "expectations-failed",
+	[SIPALG_STAT_EXPECTATIONS_RENEWED] = "expectations-renewed",
 	[SIPALG_STAT_REGISTRATIONS_TRACKED] = "registrations-tracked",
 	[SIPALG_STAT_REGISTRATIONS_RELEASED] = "registrations-released",
 };
@@ -137,8 +138,8 @@ int cmd_stats(int argc, char **argv)
 	static struct stats_reply r;
 	char buf[SGENL_MSG_SIZE];
 	bool want_json = false, reset = false;
-	const char *ifname = NULL;
-	unsigned int ifindex = 0;
+	const char *ifname;
+	unsigned int ifindex;
 	struct nlmsghdr *nlh;
 	struct sgenl g;
 	int ret;
@@ -146,22 +147,9 @@ int cmd_stats(int argc, char **argv)
 	ret = ctl_options(argc, argv, stats_usage, &want_json, "reset", &reset);
 	if (ret >= 0)
 		return ret;
-	if (optind < argc - 1) {
-		stats_usage(stderr);
-		return EXIT_USAGE;
-	}
-	if (optind == argc - 1)
-		ifname = argv[optind];
-	ret = sgenl_open(&g);
-	if (ret)
+	ret = ctl_open_iface_arg(argc, argv, stats_usage, &g, &ifname, &ifindex);
+	if (ret >= 0)
 		return ret;
-	if (ifname) {
-		ifindex = sgenl_ifindex(ifname);
-		if (!ifindex) {
-			sgenl_close(&g);
-			return EXIT_FAIL;
-		}
-	}
 	nlh = sgenl_request(&g, buf, reset ? SIPALG_CMD_STATS_RESET :
 					     SIPALG_CMD_STATS_GET, false);
 	if (ifname)

@@ -73,7 +73,8 @@ ktap_diag "$(grep -E 'Successful call' "$SELFTEST_TMP/uac/sipp.out" 2>/dev/null 
 baseline() {
 	local c ct exp
 	for c in messages-seen messages-parsed messages-rewritten \
-		expectations-created expectations-removed expectations-failed; do
+		expectations-created expectations-renewed expectations-removed \
+		expectations-failed; do
 		echo "$c $(sipalg_stat "$c")"
 	done
 	ct=$(rtr conntrack -C)
@@ -84,11 +85,17 @@ baseline() {
 		[ "$(sipalg_stat messages-seen)" = $((CALLS * 6)) ] &&
 		[ "$(sipalg_stat messages-parsed)" = $((CALLS * 6)) ] &&
 		[ "$(sipalg_stat messages-rewritten)" = $((CALLS * 6)) ] &&
-		[ "$(sipalg_stat expectations-created)" = $((CALLS * 4)) ] &&
-		[ "$(sipalg_stat expectations-removed)" = $((CALLS * 4)) ] &&
+		[ $(($(sipalg_stat expectations-created) +
+			$(sipalg_stat expectations-renewed))) = $((CALLS * 4)) ] &&
+		[ "$(sipalg_stat expectations-removed)" = \
+			"$(sipalg_stat expectations-created)" ] &&
 		[ "$(sipalg_stat expectations-failed)" = 0 ]
 }
-ktap_check "after $CALLS calls: $((CALLS * 6)) messages parsed and rewritten, $((CALLS * 4)) expectations created and removed, none left, conntracks at baseline + the SIP flow" \
+# Each INVITE and 200 OK asks for 2 pinholes (RTP, RTCP).  sipp offers the
+# same media port in every call, so a call set up while the previous one
+# is still up finds its pinholes open already: they are renewed, not
+# created again.
+ktap_check "after $CALLS calls: $((CALLS * 6)) messages parsed and rewritten, $((CALLS * 4)) pinholes asked for (created or renewed), all created removed, none left, conntracks at baseline + the SIP flow" \
 	baseline
 
 unload() {

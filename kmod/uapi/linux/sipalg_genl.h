@@ -105,6 +105,7 @@ enum sipalg_stat {
 	SIPALG_STAT_EXPECTATIONS_CREATED,	/* expectations-created */
 	SIPALG_STAT_EXPECTATIONS_REMOVED,	/* expectations-removed */
 	SIPALG_STAT_EXPECTATIONS_FAILED,	/* expectations-failed */
+	SIPALG_STAT_EXPECTATIONS_RENEWED,	/* expectations-renewed */
 	SIPALG_STAT_REGISTRATIONS_TRACKED,	/* registrations-tracked */
 	SIPALG_STAT_REGISTRATIONS_RELEASED,	/* registrations-released */
 	SIPALG_STAT_MALFORMED_BAD_START_LINE,	/* malformed-bad-start-line */
