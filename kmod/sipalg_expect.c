@@ -65,15 +65,31 @@ static bool count_ours(struct nf_conntrack_expect *exp, void *data)
 	return false;
 }
 
-static bool under_cap(void)
+/* Room for @need more pinholes under the module-wide cap? */
+static bool under_cap(unsigned int need)
 {
-	unsigned int n = 0;
+	unsigned int max = READ_ONCE(max_expectations), n = 0;
 
-	if ((unsigned int)atomic_read(&live_bound) < max_expectations)
+	if ((unsigned int)atomic_read(&live_bound) + need <= max)
 		return true;
 	nf_ct_expect_iterate_destroy(count_ours, &n);
 	atomic_set(&live_bound, n);
-	return n < max_expectations;
+	return n + need <= max;
+}
+
+/*
+ * Room for @need more media pinholes on @ct's flow?  The conntrack core
+ * would make room by closing the flow's oldest pinhole, maybe another
+ * call's; refusing the new one instead is predictable and counted.
+ */
+static bool under_flow_cap(const struct nf_conn *ct, unsigned int need)
+{
+	const struct nf_conn_help *help = nfct_help(ct);
+	unsigned int max =
+		sipalg_helpers[0].expect_policy[SIPALG_EXPECT_MEDIA].max_expected;
+
+	return help &&
+	       READ_ONCE(help->expecting[SIPALG_EXPECT_MEDIA]) + need <= max;
 }
 
 struct pinhole_req {
@@ -99,7 +115,7 @@ static struct nf_conntrack_expect *open_pinhole(struct nf_conn *ct,
 {
 	struct nf_conntrack_expect *exp;
 
-	if (!under_cap())
+	if (!under_cap(1))
 		return NULL;
 	exp = nf_ct_expect_alloc(ct);
 	if (!exp)
@@ -169,7 +185,11 @@ static u16 open_media(struct nf_conn *ct, struct pinhole_req *req,
 	struct nf_conntrack_expect *rtp_exp, *rtcp_exp;
 	struct pinhole_req rtcp_req;
 	u32 port = rtp->dst.port;
+	unsigned int need = rtcp ? 2 : 1;
 
+	/* Another port cannot help when a cap is the reason. */
+	if (!under_cap(need) || !under_flow_cap(ct, need))
+		tries = 0;
 	for (; tries && port < 65535; tries--, port += 2) {
 		req->dst_port = htons(port);
 		req->to_port = htons(rtp->dst.port);

@@ -43,13 +43,18 @@ MODULE_PARM_DESC(ports,
 u16 sipalg_ports[SIPALG_MAX_PORTS];
 unsigned int sipalg_nports;
 
+static unsigned int max_flow_pinholes = 64;
+module_param(max_flow_pinholes, uint, 0444);
+MODULE_PARM_DESC(max_flow_pinholes,
+		 "media pinholes one signalling flow may hold open, its calls together, 2..255 (default 64); beyond it new ones are refused");
+
 /*
  * Expectations.  Signalling: the registrar's requests to a registered
  * Contact; the ALG keeps these alive for the registration's lifetime, this
  * is only the initial timeout.  Media: RTP + RTCP per accepted m= line, both
  * directions, several calls sharing one signalling flow.
  */
-static const struct nf_conntrack_expect_policy
+static struct nf_conntrack_expect_policy
 sipalg_exp_policy[SIPALG_EXPECT__COUNT] = {
 	[SIPALG_EXPECT_SIGNALLING] = {
 		.name		= "signalling",
@@ -58,7 +63,7 @@ sipalg_exp_policy[SIPALG_EXPECT__COUNT] = {
 	},
 	[SIPALG_EXPECT_MEDIA] = {
 		.name		= "media",
-		.max_expected	= 64,
+		.max_expected	= 64,	/* max_flow_pinholes */
 		.timeout	= 180,
 	},
 };
@@ -151,6 +156,13 @@ static int __init sipalg_init(void)
 	ret = sipalg_parse_ports(ports_param);
 	if (ret)
 		return ret;
+	/* The conntrack core counts a flow's pinholes of a class in a u8. */
+	if (max_flow_pinholes < 2 || max_flow_pinholes > 255) {
+		pr_err("invalid max_flow_pinholes=%u: give 2..255\n",
+		       max_flow_pinholes);
+		return -EINVAL;
+	}
+	sipalg_exp_policy[SIPALG_EXPECT_MEDIA].max_expected = max_flow_pinholes;
 
 	sipalg_helper_setup(&sipalg_helpers[0], IPPROTO_UDP, sipalg_ports[0]);
 	sipalg_helper_setup(&sipalg_helpers[1], IPPROTO_TCP, sipalg_ports[0]);

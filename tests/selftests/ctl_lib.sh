@@ -61,11 +61,15 @@ lan2_cleanup() {
 	return 0
 }
 
+# sip_invite FROM PORT TO AUDIO_PORT [CSEQ [VIDEO_PORT]]
 sip_invite() {
-	local from=$1 port=$2 to=$3 media=$4 cseq=${5:-1} body
+	local from=$1 port=$2 to=$3 media=$4 cseq=${5:-1} video=${6:-} body
 	body=$(printf '%s\r\n' "v=0" "o=- 1 $cseq IN IP4 $from" "s=-" \
 		"c=IN IP4 $from" "t=0 0" "m=audio $media RTP/AVP 0" \
-		"a=rtpmap:0 PCMU/8000"; echo .)
+		"a=rtpmap:0 PCMU/8000"
+		[ -z "$video" ] || printf '%s\r\n' "m=video $video RTP/AVP 96" \
+			"a=rtpmap:96 H264/90000"
+		echo .)
 	body=${body%.}
 	printf '%s\r\n' "INVITE sip:bob@$to SIP/2.0" \
 		"Via: SIP/2.0/UDP $from:$port;branch=z9hG4bK-$port-$cseq;rport" \
