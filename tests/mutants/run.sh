@@ -108,12 +108,13 @@ build() {
 }
 
 # run_test NAME TEST: the selftest in the VM of $tmp.  Sets RC and NOTOK
-# (the names of the failing checks, "; "-separated).
+# (the names of the failing checks, " | "-separated: names hold ";").
 run_test() {
 	local log=$logs/$1.vm.log
 	(cd "$tmp" && ./scripts/vm --timeout "$vm_timeout" -- "$2") >"$log" 2>&1
 	RC=$?
-	NOTOK=$(sed -n 's/^not ok [0-9]* - //p' "$log" | tr -d '\r' | paste -sd ';' - | sed 's/;/; /g')
+	NOTOK=$(sed -n 's/^not ok [0-9]* - //p' "$log" | tr -d '\r' |
+		awk 'NR > 1 { printf " | " } { printf "%s", $0 }')
 }
 
 # why RC: what a non-zero status of scripts/vm means.
