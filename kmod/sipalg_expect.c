@@ -10,11 +10,13 @@
  * when free, otherwise the next free one; the planner then rewrites the
  * m= port to match.
  *
- * Locking: expectations are created and removed through the conntrack core,
- * which serialises on nf_conntrack_expect_lock; nothing here keeps its own
- * list.  The module-wide number of live expectations is bounded with an
- * atomic that only grows on creation; it is an upper bound, recounted
- * exactly (one walk of the expectation table) when it reaches the cap.
+ * Locking: expectations are created through the conntrack core; they are
+ * found, renewed and removed here by walking the flow's own list
+ * (help->expectations) under nf_conntrack_expect_lock, the lock the core
+ * holds for every change to that list.  Nothing here keeps its own list.
+ * The module-wide number of live expectations is bounded with an atomic
+ * that only grows on creation; it is an upper bound, recounted exactly (one
+ * walk of the expectation table) when it reaches the cap.
  */
 #include <linux/module.h>
 #include <net/netfilter/nf_conntrack_core.h>
