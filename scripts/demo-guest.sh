@@ -21,6 +21,7 @@ UDP_TIMEOUT=10 UDP_STREAM_TIMEOUT=20 WAIT=25
 declare -A RESULT=()
 failed=0
 
+# shellcheck disable=SC2317 # called by lib.sh's exit trap
 test_cleanup() {
 	peers_stop
 }
@@ -62,6 +63,7 @@ show_changes() {
 	if [ -z "$changes" ]; then
 		say "      (not a byte changed)"
 	else
+		# shellcheck disable=SC2001 # indents every line
 		sed 's/^/      /' <<<"$changes"
 	fi
 }
@@ -147,7 +149,7 @@ for i in range(5): s.sendto(b"\x80\x00RTP from the far end", (sys.argv[1], int(s
 		say "    \$ sipalgctl flows     (during the call)"
 		rtr "$REPO/userspace/sipalgctl" flows | sed 's/^/      /'
 	fi
-	[ "$got" -gt 0 ] && result "$s" media flows || result "$s" media lost
+	if [ "$got" -gt 0 ]; then result "$s" media flows; else result "$s" media lost; fi
 	sipp_wait "call-$s" >/dev/null
 	sipp_wait "far-$s" >/dev/null
 	must "$s" "media through the NAT" test "$got" -gt 0
@@ -189,7 +191,11 @@ incoming() {
 	# A phone that was never called would wait for its timeout.
 	[ "$reached" = yes ] && sipp_wait "phone-$s" >/dev/null
 	step "someone calls the phone through the registrar: the INVITE reached the phone: $reached"
-	[ "$reached" = yes ] && result "$s" incoming rings || result "$s" incoming lost
+	if [ "$reached" = yes ]; then
+		result "$s" incoming rings
+	else
+		result "$s" incoming lost
+	fi
 	must "$s" "incoming call after the mapping timeout" test "$reached" = yes
 }
 
@@ -218,6 +224,7 @@ say "sipalg demo: a phone behind a NAT router, three ways"
 say "  lan: phone $PHONE -- rtr: masquerade to $PUBLIC on wan0 -- wan: registrar (kamailio) and far end (sipp), $FAR"
 say "  changed words are shown as [-as sent-]{+as received+}"
 sipalg_unload
+# shellcheck disable=SC2119 # no module parameters
 sipalg_load || { say "sipalg does not load"; exit 1; }
 scenario sipalg "1/3  sipalg enabled on the router's WAN interface"
 sipalg_unload

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
+# Check functions run through ktap_check:
+# shellcheck disable=SC2317
 #
 # `make install` on a gateway, played in the VM against the guest kernel:
 # the host root (read-only here) gets a writable overlay, the install runs
 # chrooted into it, and then plain `modprobe sipalg` loads the installed
 # module; `make uninstall` takes everything away again.
+# shellcheck source=tests/selftests/lib.sh
 source "$(dirname "$0")/lib.sh"
 require modprobe depmod make
 
@@ -41,12 +44,16 @@ ktap_check "modprobe sipalg loads /lib/modules/$kver/updates/sipalg.ko" \
 	bash -c "chroot '$root' modprobe sipalg &&
 		 grep -q '^sipalg ' /proc/modules &&
 		 chroot '$root' modinfo -n sipalg | grep -qx '/lib/modules/$kver/updates/sipalg.ko'"
-ktap_check "sipalgctl and its man page are installed" \
+completion=/usr/share/bash-completion/completions/sipalgctl
+ktap_check "sipalgctl, its man page and its bash completion are installed" \
 	bash -c "chroot '$root' sipalgctl --version &&
-		 chroot '$root' man -w sipalgctl"
+		 chroot '$root' man -w sipalgctl &&
+		 test -f '$root$completion'"
 rmmod sipalg 2>/dev/null
 ktap_check "make uninstall" in_root make -C "$repo" --no-print-directory uninstall
-ktap_check "after uninstall neither modprobe nor the tool find sipalg" \
+ktap_check "after uninstall neither modprobe, the tool, man nor completion find sipalg" \
 	bash -c "! chroot '$root' modprobe -n sipalg 2>/dev/null &&
-		 ! chroot '$root' sh -c 'command -v sipalgctl'"
+		 ! chroot '$root' sh -c 'command -v sipalgctl' &&
+		 ! chroot '$root' man -w sipalgctl 2>/dev/null &&
+		 ! test -e '$root$completion'"
 ktap_finish

@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
+# The stand-ins below are called by the sourced init script and read their
+# values through eval, which shellcheck cannot follow:
+# shellcheck disable=SC2317,SC2034,SC2119
 #
 # The OpenWrt procd init script (scripts/openwrt/sipalg/files/sipalg.init)
 # applies /etc/config/sipalg with the real sipalgctl to the real module.
@@ -7,6 +10,7 @@
 # provides is stood in for: config_load/config_get/config_get_bool/
 # config_foreach (a reader of the UCI file format), network_get_device
 # (a table: logical network -> device) and logger.
+# shellcheck source=tests/selftests/lib.sh
 source "$(dirname "$0")/lib.sh"
 require modprobe ip
 
@@ -17,7 +21,7 @@ root=$SELFTEST_TMP/root
 # UCI: "config TYPE 'NAME'" starts a section, "option KEY 'VALUE'" sets
 # an option (quotes optional); comments and blank lines are ignored.
 config_load() {
-	local line type name key value n=0
+	local line kw a b name n=0
 	UCI_SECTIONS=()
 	declare -gA UCI_VALUES=()
 	while read -r line; do
