@@ -27,7 +27,8 @@ test_cleanup() {
 }
 
 PHONE=192.168.1.2:5060
-PAUSE_MS=10000	# the call's length: the media checks happen in it
+PAUSE_MS=20000	# the call's length: the media checks happen in it (10 s was
+		# too short once, on a host loaded by three VMs)
 
 ktap_header 12
 sipalg_unload
