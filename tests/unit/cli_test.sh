@@ -28,7 +28,7 @@ echo "KTAP version 1"
 echo "1..$((rows * 2 + 16))"
 
 # every corpus case through `rewrite` (stdout byte for byte, exit code) ...
-while IFS=$'\t' read -r name file args verdict off expect pins desc; do
+while IFS=$'\t' read -r name file args verdict off expect _; do
 	case $name in '#'*|'') continue ;; esac
 	want_rc=1; [ "$verdict" = ok ] && want_rc=0
 	# shellcheck disable=SC2086
@@ -47,7 +47,7 @@ while IFS=$'\t' read -r name file args verdict off expect pins desc; do
 done <"$CORPUS/cases.tsv"
 
 # ... and through `parse -j` (valid JSON, verdict, exit code)
-while IFS=$'\t' read -r name file args verdict off expect pins desc; do
+while IFS=$'\t' read -r name file args verdict off expect _; do
 	case $name in '#'*|'') continue ;; esac
 	if [ $have_jq = 0 ]; then skip "cli parse -j $name" "jq not installed"; continue; fi
 	tcp=; case $args in *--tcp*) tcp=--tcp ;; esac
