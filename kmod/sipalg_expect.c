@@ -173,6 +173,17 @@ void sipalg_expect_remove(struct nf_conn *ct, enum sipalg_expect_class class,
 }
 
 /*
+ * Make @req, the RTP pinhole of an m= line on public port @port, its RTCP
+ * pinhole: on the next port up, or on the port a=rtcp set (@fixed).
+ */
+static void rtcp_of(struct pinhole_req *req, const struct sip_pinhole *rtcp,
+		    bool fixed, u16 port)
+{
+	req->dst_port = htons(fixed ? rtcp->dst.port : port + 1);
+	req->to_port = htons(rtcp->dst.port);
+}
+
+/*
  * Open RTP (and RTCP, when @rtcp) for one m= line; returns the public RTP
  * port, 0 if no pinhole could be had.  With @remap the public port may
  * differ from the announced one (the planner rewrites m=).  An RTCP port
@@ -203,8 +214,7 @@ static u16 open_media(struct nf_conn *ct, struct pinhole_req *req,
 			return port;
 		}
 		rtcp_req = *req;
-		rtcp_req.dst_port = htons(rtcp_fixed ? rtcp->dst.port : port + 1);
-		rtcp_req.to_port = htons(rtcp->dst.port);
+		rtcp_of(&rtcp_req, rtcp, rtcp_fixed, port);
 		rtcp_exp = open_pinhole(ct, &rtcp_req);
 		if (rtcp_exp || rtcp_fixed) {
 			if (rtcp_exp)
@@ -344,9 +354,8 @@ static bool find_media(struct nf_conn_help *help, enum ip_conntrack_dir dir,
 		port = ntohs(found[(*n_found)++]->tuple.dst.u.all);
 		rtcp = find_pinhole(plan, rtp->media, SIP_PINHOLE_RTCP);
 		if (rtcp) {
-			req.dst_port = htons(msg->media[rtp->media].rtcp_port ?
-					     rtcp->dst.port : port + 1);
-			req.to_port = htons(rtcp->dst.port);
+			rtcp_of(&req, rtcp, msg->media[rtp->media].rtcp_port,
+				port);
 			found[*n_found] = find_same(help, &req, false);
 			if (!found[(*n_found)++])
 				return false;
