@@ -7,6 +7,7 @@
 #ifndef SIPALG_COMPAT_H
 #define SIPALG_COMPAT_H
 
+#include <net/netfilter/nf_conntrack.h>
 #include <net/netfilter/nf_conntrack_expect.h>
 
 /*
@@ -72,6 +73,22 @@ static inline bool sipalg_exp_renew(struct nf_conntrack_expect *exp,
 	return true;
 #else
 	return mod_timer_pending(&exp->timeout, jiffies + secs * HZ);
+#endif
+}
+
+/*
+ * Push @ct's timeout out to @extra_jiffies from now.  6.12 dropped the skb
+ * argument of nf_ct_refresh() (it was only used for accounting, which a
+ * plain refresh does not do).
+ */
+static inline void sipalg_ct_refresh(struct nf_conn *ct,
+				     const struct sk_buff *skb,
+				     u32 extra_jiffies)
+{
+#ifdef SIPALG_HAVE_REFRESH_NO_SKB
+	nf_ct_refresh(ct, extra_jiffies);
+#else
+	nf_ct_refresh(ct, skb, extra_jiffies);
 #endif
 }
 

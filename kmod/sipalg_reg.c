@@ -13,6 +13,7 @@
 #include <net/netfilter/nf_conntrack_helper.h>
 
 #include "sipalg_alg.h"
+#include "sipalg_compat.h"
 
 #define SIP_DEFAULT_EXPIRES	3600	/* RFC 3261 10.2.1.1 */
 
@@ -101,7 +102,7 @@ void sipalg_reg_response(struct sk_buff *skb, struct nf_conn *ct,
 		return;
 	}
 	if (nf_ct_expires(ct) < secs * HZ)
-		nf_ct_refresh(ct, skb, secs * HZ);
+		sipalg_ct_refresh(ct, skb, secs * HZ);
 	sipalg_expect_signalling(ct, dir, &phone, nat ? xlat : NULL);
 	sipalg_count(ct, SIPALG_CTR_REG_TRACKED);
 }
@@ -119,5 +120,5 @@ void sipalg_reg_keepalive(struct nf_conn *ct, const struct sk_buff *skb)
 		return;
 	left = (long)(until - jiffies);
 	if (left > 0 && nf_ct_expires(ct) < (unsigned long)left)
-		nf_ct_refresh(ct, skb, left);
+		sipalg_ct_refresh(ct, skb, left);
 }
