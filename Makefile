@@ -64,6 +64,7 @@ check:
 		scripts/run-layer unit -- $(MAKE) --no-print-directory -C tests/unit run; fi
 	@if [ -f tests/fuzz/Makefile ]; then \
 		scripts/run-layer fuzz -- $(MAKE) --no-print-directory -C tests/fuzz smoke; fi
+	@scripts/run-layer arch -- tests/arch/run.sh
 	@scripts/run-layer --needs build packaging -- tests/packaging/dkms.sh
 	@scripts/run-layer --needs build selftests -- \
 		scripts/vm --timeout $(CHECK_VM_TIMEOUT) -- tests/selftests/run_all.sh

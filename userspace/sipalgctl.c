@@ -21,11 +21,13 @@ struct subcommand {
 };
 
 static const struct subcommand subcommands[] = {
+#ifndef SIPALGCTL_OFFLINE_ONLY	/* userspace/Makefile NETLINK=0 */
 	{ "enable", cmd_enable, "handle SIP flows through an interface (mode, malformed action)" },
 	{ "disable", cmd_disable, "stop handling new flows through an interface (--flush: and its flows)" },
 	{ "show", cmd_show, "show the interfaces sipalg is configured on" },
 	{ "stats", cmd_stats, "print (or --reset) the counters of the namespace or an interface" },
 	{ "flows", cmd_flows, "list the connections sipalg handles and their pinholes" },
+#endif
 	{ "parse", cmd_parse, "parse a SIP message as the module does and show what it found" },
 	{ "rewrite", cmd_rewrite, "print the bytes the module would send for a message" },
 };

@@ -11,6 +11,10 @@
 #   Breaks: <the behaviour, one line>
 #   Killed-by: tests/selftests/<test>.sh
 #
+# or, for a behaviour no VM test can see (e.g. big-endian only), a check
+# that runs on the host in the mutant's tree, with its arguments:
+#   Killed-by: tests/arch/run.sh mips
+#
 # For each mutant (default: all, in name order): HEAD is exported into a
 # fresh directory (`git archive`: the working tree may hold someone else's
 # uncommitted edits and is never used), the patch is applied, everything is
@@ -107,11 +111,17 @@ build() {
 	fi
 }
 
-# run_test NAME TEST: the selftest in the VM of $tmp.  Sets RC and NOTOK
-# (the names of the failing checks, " | "-separated: names hold ";").
+# run_test NAME TEST: the selftest in the VM of $tmp (any other check on
+# the host, in $tmp).  Sets RC and NOTOK (the names of the failing checks,
+# " | "-separated: names hold ";").
 run_test() {
-	local log=$logs/$1.vm.log
-	(cd "$tmp" && ./scripts/vm --timeout "$vm_timeout" -- "$2") >"$log" 2>&1
+	local log=$logs/$1.vm.log cmd
+	read -ra cmd <<<"$2"
+	case $2 in
+	tests/selftests/*)
+		(cd "$tmp" && ./scripts/vm --timeout "$vm_timeout" -- "${cmd[@]}") >"$log" 2>&1 ;;
+	*) (cd "$tmp" && timeout "$vm_timeout" "./${cmd[0]}" "${cmd[@]:1}") >"$log" 2>&1 ;;
+	esac
 	RC=$?
 	NOTOK=$(sed -n 's/^not ok [0-9]* - //p' "$log" | tr -d '\r' |
 		awk 'NR > 1 { printf " | " } { printf "%s", $0 }')
@@ -146,7 +156,8 @@ if [ $baseline = 1 ]; then
 	for t in "${tests[@]}"; do
 		k=$((k + 1))
 		start=$SECONDS
-		b=${t##*/}
+		b=${t%% *}
+		b=${b##*/}
 		run_test "baseline-${b%.sh}" "$t"
 		if [ "$RC" = 0 ] && [ -z "$NOTOK" ]; then
 			echo "ok $k - HEAD passes $t ($((SECONDS - start)) s)"
@@ -184,8 +195,8 @@ for n in "${names[@]}"; do
 		status=1
 		continue
 	fi
-	if [ ! -x "$tmp/$t" ]; then
-		echo "not ok $k - $n: $t is not an executable selftest at HEAD"
+	if [ ! -x "$tmp/${t%% *}" ]; then
+		echo "not ok $k - $n: ${t%% *} is not an executable test at HEAD"
 		status=1
 		continue
 	fi
