@@ -8,6 +8,11 @@
 # make bench        the core's parser benchmark (tests/bench), then datagrams/s
 #                   forwarded through the VM router with sipalg, the in-tree
 #                   helper and none (tests/bench/forward)
+# make arm64        sipalg.ko for the arm64 guest's Debian kernel (its
+#                   headers in the root scripts/arm64-root builds, cross-
+#                   compiled) and a static arm64 sipalgctl (tests/arch)
+# make check-arm64  the ALG selftests in the arm64 guest (scripts/vm --arch
+#                   arm64); slow (TCG), so not part of make check
 # make mutants      the mutation harness (tests/mutants/run.sh): each patch in
 #                   tests/mutants/ breaks one behaviour, is built from HEAD
 #                   and must make its selftest fail in the VM; slow (a build
@@ -40,7 +45,7 @@ PREFIX ?= /usr
 DESTDIR ?=
 MODDIR = $(DESTDIR)/lib/modules/$(KVER)/updates
 
-.PHONY: all module userspace check demo bench mutants install uninstall clean help
+.PHONY: all module userspace check check-arm64 arm64 demo bench mutants install uninstall clean help
 
 all: module userspace
 
@@ -68,6 +73,25 @@ check:
 	@scripts/run-layer --needs build packaging -- tests/packaging/dkms.sh
 	@scripts/run-layer --needs build selftests -- \
 		scripts/vm --timeout $(CHECK_VM_TIMEOUT) -- tests/selftests/run_all.sh
+	@scripts/summary $(CHECK_LOGS)
+
+# The arm64 router: the root (cached, built when absent), the module for
+# its kernel, the selftests that carry a call through it.
+ARM64_SELFTESTS ?= alg_register.sh alg_call_udp.sh alg_tcp.sh alg_ipv6.sh
+
+arm64:
+	@root=$$(scripts/arm64-root) && kver=$$(ls "$$root/lib/modules") && \
+		scripts/cross-module arm64 aarch64-linux-gnu- "$$root/usr/src/linux-headers-$$kver" \
+			$(CURDIR)/build/arm64/module $(KBUILD_NO_BTF)
+	@$(MAKE) --no-print-directory -C tests/arch NAME=arm64 CROSS=aarch64-linux-gnu-
+
+check-arm64:
+	@scripts/deps
+	@rm -rf $(CHECK_LOGS)
+	@scripts/run-layer build -- $(MAKE) --no-print-directory all arm64
+	@scripts/run-layer --needs build selftests-arm64 -- \
+		scripts/vm --arch arm64 --timeout $(CHECK_VM_TIMEOUT) -- \
+		tests/selftests/run_all.sh $(ARM64_SELFTESTS)
 	@scripts/summary $(CHECK_LOGS)
 
 # One mutant at a time, each in a fresh export of HEAD (never this working

@@ -16,7 +16,12 @@
 #   - replay (tests/arch/replay.c) of the fuzzers' corpora (tests/fuzz:
 #     crashes/, and build/seeds and build/corpus-* when the fuzz layer made
 #     them) and both corpora: verdicts, offsets, descriptions, plans and
-#     output bytes identical to the x86-64 build's.
+#     output bytes identical to the x86-64 build's;
+#   - for arm64, armhf and mips: sipalg.ko cross-built with W=1 and no
+#     warning against the kernel tree scripts/arch-kernel prepares (cached;
+#     when absent it is prepared first, which takes long), and modinfo and
+#     the ELF header of the module show that tree's vermagic and the
+#     architecture.
 # A missing cross compiler or qemu-user is a "# SKIP" naming the Debian
 # package to install.
 #
@@ -31,15 +36,20 @@ corpus=$repo/tests/corpus
 torture=${TORTURE:-$repo/../shared/corpus}
 out=$here/build
 
-# name, target triplet (compiler prefix), qemu-user binary
-table="mips mips-linux-gnu qemu-mips-static
-mipsel mipsel-linux-gnu qemu-mipsel-static
-armhf arm-linux-gnueabihf qemu-arm-static
-arm64 aarch64-linux-gnu qemu-aarch64-static"
+# name, target triplet (compiler prefix), qemu-user binary, the ELF header
+# of its module (readelf -h: Machine, Data; "-": the module is not built)
+table="mips mips-linux-gnu qemu-mips-static MIPS_R3000,big_endian
+mipsel mipsel-linux-gnu qemu-mipsel-static -
+armhf arm-linux-gnueabihf qemu-arm-static ARM,little_endian
+arm64 aarch64-linux-gnu qemu-aarch64-static AArch64,little_endian"
 
 arches=("$@")
 [ ${#arches[@]} -gt 0 ] || mapfile -t arches < <(cut -d' ' -f1 <<<"$table")
 CHECKS=4
+modules=0
+for a in "${arches[@]}"; do
+	grep -q "^$a .* -\$" <<<"$table" || modules=$((modules + 1))
+done
 
 n=0
 fail=0
@@ -51,6 +61,39 @@ not_ok() {
 	[ -z "${2:-}" ] || while IFS= read -r l; do echo "# $l"; done <<<"$2"
 }
 skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
+
+# module_check ARCH ELF: sipalg.ko for ARCH, against scripts/arch-kernel's
+# tree; ELF is "Machine,Data" as in the table.
+module_check() {
+	local a=$1 elf=$2 line kdir karch kcross dir=$out/$1/module release vermagic h
+	local desc="arch $a: sipalg.ko cross-built (W=1)"
+	mkdir -p "$out/$a"
+	if ! line=$("$repo/scripts/arch-kernel" "$a" 2>"$out/$a/arch-kernel.log"); then
+		not_ok "$desc" "scripts/arch-kernel $a failed: $(tail -n 20 "$out/$a/arch-kernel.log")"
+		return
+	fi
+	read -r kdir karch kcross <<<"$line"
+	if ! "$repo/scripts/cross-module" "$karch" "$kcross" "$kdir" "$dir" >"$out/$a/module.log" 2>&1; then
+		not_ok "$desc" "$(tail -n 30 "$out/$a/module.log")"
+		return
+	fi
+	if grep -qiE 'warning|error' "$out/$a/module.log"; then
+		not_ok "$desc without warnings" "$(grep -iE -A3 'warning|error' "$out/$a/module.log" | head -n 40)"
+		return
+	fi
+	release=$(cat "$kdir/include/config/kernel.release")
+	vermagic=$(modinfo -F vermagic "$dir/sipalg.ko")
+	# "Data: 2's complement, big endian", "Machine: MIPS R3000", as A_B
+	h=$(LC_ALL=C readelf -h "$dir/sipalg.ko" |
+		awk -F': +' '$1 ~ /Machine|Data/ { gsub(/ /, "_", $2); printf "%s ", $2 }')
+	if [ "${vermagic%% *}" != "$release" ]; then
+		not_ok "$desc" "vermagic \"$vermagic\", the tree is $release"
+	elif [[ $h != *"${elf%,*}"* || $h != *"${elf#*,}"* ]]; then
+		not_ok "$desc" "ELF header: $h; want ${elf/,/ }"
+	else
+		ok "$desc without warnings: vermagic \"$vermagic\"; ELF $h"
+	fi
+}
 
 # messages: the inputs of the CLI comparison and their torture subset
 messages=("$corpus"/*.sip)
@@ -97,7 +140,7 @@ done
 n_inputs=$(find "${replay_dirs[@]}" -maxdepth 1 -type f ! -name '.*' | wc -l)
 
 echo "KTAP version 1"
-echo "1..$((${#arches[@]} * CHECKS + 1))"
+echo "1..$((${#arches[@]} * CHECKS + modules + 1))"
 if [ ${#torture_dirs[@]} -gt 0 ]; then
 	ok "arch: RFC torture corpus at $torture"
 else
@@ -114,7 +157,7 @@ rm -rf "$ref/cli" && cli_outputs "$ref/sipalgctl" "$ref/cli"
 "$ref/replay" "${replay_dirs[@]}" >"$ref/replay.txt"
 
 for a in "${arches[@]}"; do
-	read -r _ triplet qemu < <(grep "^$a " <<<"$table")
+	read -r _ triplet qemu elf < <(grep "^$a " <<<"$table")
 	if [ -z "${triplet:-}" ]; then
 		not_ok "arch $a: unknown architecture (known: $(cut -d' ' -f1 <<<"$table" | xargs))"
 		continue
@@ -129,6 +172,7 @@ for a in "${arches[@]}"; do
 		for c in "unit tests" "cli tests" "sipalgctl output" "fuzz corpora replay"; do
 			skip "arch $a: $c" "no cross toolchain; install: ${missing}"
 		done
+		[ "$elf" = - ] || skip "arch $a: sipalg.ko" "no cross toolchain; install: ${missing}"
 		continue
 	fi
 	bin=$out/$a
@@ -136,6 +180,7 @@ for a in "${arches[@]}"; do
 		for c in "unit tests" "cli tests" "sipalgctl output" "fuzz corpora replay"; do
 			not_ok "arch $a: $c" "build failed: $err"
 		done
+		[ "$elf" = - ] || module_check "$a" "$elf"
 		continue
 	fi
 
@@ -170,6 +215,7 @@ for a in "${arches[@]}"; do
 		not_ok "arch $a: fuzz corpora replay identical to x86-64 ($n_inputs inputs)" \
 			"$(diff "$ref/replay.txt" "$bin/replay.txt" | head -n 20)"
 	fi
+	[ "$elf" = - ] || module_check "$a" "$elf"
 done
 
 echo "# arch: $((n - fail)) passed, $fail failed"

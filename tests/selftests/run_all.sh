@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Runs every selftest (each executable tests/selftests/*.sh but this one),
-# one after the other, and prints their KTAP as it comes.  What a test
+# Runs every selftest (each executable tests/selftests/*.sh but this one;
+# or the ones named: run_all.sh alg_tcp.sh ...), one after the other, and prints their KTAP as it comes.  What a test
 # cannot say itself is added as a result line of its own: a test that
 # failed without a "not ok" (crashed, timed out), a test that skipped as a
 # whole.  Last, the kernel log must be clean (DESIGN.md invariant 6).
@@ -17,7 +17,10 @@ status=0
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 
-for t in *.sh; do
+tests=("$@")
+[ $# -gt 0 ] || tests=(*.sh)
+for t in "${tests[@]}"; do
+	t=${t##*/}
 	if [ "$t" = run_all.sh ] || [ ! -x "$t" ]; then
 		continue
 	fi
