@@ -12,7 +12,8 @@
 #                   headers in the root scripts/arm64-root builds, cross-
 #                   compiled) and a static arm64 sipalgctl (tests/arch)
 # make check-arm64  the ALG selftests in the arm64 guest (scripts/vm --arch
-#                   arm64); slow (TCG), so not part of make check
+#                   arm64); slow (TCG), so not part of make check; not yet
+#                   run to completion (issue 12)
 # make mutants      the mutation harness (tests/mutants/run.sh): each patch in
 #                   tests/mutants/ breaks one behaviour, is built from HEAD
 #                   and must make its selftest fail in the VM; slow (a build
