@@ -57,6 +57,7 @@ endif
 # Each layer's output goes to $(CHECK_LOGS)/<layer>.log; scripts/summary
 # counts the KTAP result lines of all of them and prints the last line.
 check:
+	@scripts/vm --check
 	@scripts/deps
 	@rm -rf $(CHECK_LOGS)
 	@scripts/run-layer build -- $(MAKE) --no-print-directory all
@@ -65,6 +66,7 @@ check:
 	@if [ -f tests/fuzz/Makefile ]; then \
 		scripts/run-layer fuzz -- $(MAKE) --no-print-directory -C tests/fuzz smoke; fi
 	@scripts/run-layer --needs build packaging -- tests/packaging/dkms.sh
+	@scripts/run-layer --needs build anywhere -- tests/packaging/checkout_anywhere.sh
 	@scripts/run-layer --needs build selftests -- \
 		scripts/vm --timeout $(CHECK_VM_TIMEOUT) -- tests/selftests/run_all.sh
 	@scripts/summary $(CHECK_LOGS)
@@ -90,6 +92,7 @@ uninstall:
 	$(MAKE) -C userspace uninstall DESTDIR=$(DESTDIR) PREFIX=$(PREFIX)
 
 demo:
+	@scripts/vm --check
 	@scripts/deps
 	@$(MAKE) --no-print-directory -s all
 	@scripts/vm --timeout 600 -- scripts/demo-guest.sh
