@@ -93,12 +93,12 @@ uninstall:
 
 demo:
 	@scripts/vm --check
-	@scripts/deps
+	@scripts/deps build demo
 	@$(MAKE) --no-print-directory -s all
 	@scripts/vm --timeout 600 -- scripts/demo-guest.sh
 
 bench:
-	@scripts/deps
+	@scripts/deps build demo bench
 	@$(MAKE) --no-print-directory -s all
 	$(MAKE) --no-print-directory -C tests/bench run
 	$(MAKE) --no-print-directory -C tests/bench/forward run
