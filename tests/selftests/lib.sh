@@ -13,7 +13,7 @@
 #   ktap_skip_all REASON       "1..0 # SKIP REASON", exit 4
 #   ktap_finish                exit with the kselftest status
 #
-# The standard network (DESIGN.md section 5), one namespace per host:
+# The standard network (docs/design.md section 5), one namespace per host:
 #
 #   lan (phone)             rtr (router, masquerade)             wan (registrar/peer)
 #   eth0 192.168.1.2/24 --- lan0 192.168.1.1/24
@@ -51,7 +51,7 @@
 #   klog_mark TEXT             write a mark into the kernel log
 #   klog_since_mark            the kernel log after the last mark
 #   klog_bad [TEXT]            lines of TEXT (default: the whole kernel log)
-#                              that break DESIGN.md invariant 6
+#                              that break docs/design.md invariant 6
 
 set -u
 

@@ -5,7 +5,7 @@
 # one after the other, and prints their KTAP as it comes.  What a test
 # cannot say itself is added as a result line of its own: a test that
 # failed without a "not ok" (crashed, timed out), a test that skipped as a
-# whole.  Last, the kernel log must be clean (DESIGN.md invariant 6).
+# whole.  Last, the kernel log must be clean (docs/design.md invariant 6).
 # Exit status 1 if any test failed.
 #
 # SELFTEST_TIMEOUT: seconds one test may take (default 600).
