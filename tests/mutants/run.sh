@@ -27,8 +27,8 @@
 # with --baseline, a selftest failed on HEAD).
 #
 # Environment: MUTANTS_TMPDIR, where the exported trees go (default
-# build/mutants in the repository; the VM sees the host's / read-only but
-# has a fresh /tmp, so not under /tmp); MUTANTS_VM_TIMEOUT (default 900 s).
+# build/mutants in the repository; anywhere scripts/vm --check accepts);
+# MUTANTS_VM_TIMEOUT (default 900 s).
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd -P)
@@ -45,7 +45,7 @@ if [ "${1:-}" = --baseline ]; then
 fi
 case ${1:-} in
 -h | --help)
-	sed -n '4,30p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '4,31p' "$0" | sed 's/^# \{0,1\}//'
 	exit 0
 	;;
 -*)
