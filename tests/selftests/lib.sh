@@ -67,7 +67,7 @@ SELFTEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/selftest.XXXXXX")
 KLOG_MARK=
 
 # Same list as scripts/vm-guest.
-KLOG_BAD_PATTERN='WARNING:|BUG|Oops|general protection|KASAN|UBSAN|refcount_t|kmemleak|lockdep|unregister_netdevice: waiting'
+KLOG_BAD_PATTERN='WARNING:|BUG|Oops|general protection|KASAN|UBSAN|refcount_t|suspected memory leak|memory leak detector disabled|locking correctness validator|unregister_netdevice: waiting'
 
 # ---------------------------------------------------------------- KTAP
 

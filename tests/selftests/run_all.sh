@@ -14,7 +14,7 @@
 set -u
 cd "$(dirname "$0")" || exit 1
 
-pattern='WARNING:|BUG|Oops|general protection|KASAN|UBSAN|refcount_t|kmemleak|lockdep|unregister_netdevice: waiting'
+pattern='WARNING:|BUG|Oops|general protection|KASAN|UBSAN|refcount_t|suspected memory leak|memory leak detector disabled|locking correctness validator|unregister_netdevice: waiting'
 status=0
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
