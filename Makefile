@@ -2,7 +2,15 @@
 #
 # make              sipalg.ko (against KDIR) and the sipalgctl tool
 # make W=1          the same with the kernel's extra warnings (must stay clean)
-# make check        every test layer; the selftests run in one QEMU VM
+# make check        every test layer; the selftests run in one QEMU VM per
+#                   kernel: every kernel series installed with headers
+#                   (scripts/kver --all: Debian 12's 6.1 and 6.12), then the
+#                   debug kernel if it is built (else a KTAP SKIP)
+# make debug        sipalg.ko for the debug kernel (scripts/debug-kernel,
+#                   which must have been run once), in build/debug
+# make check-debug  make debug, then every selftest on the debug kernel;
+#                   any KASAN, KFENCE, kmemleak, lockdep, RCU or UBSAN
+#                   report fails it
 # make demo         builds, boots the VM router and shows a call crossing the NAT
 #                   with sipalg, with no ALG and with the in-tree helper
 # make bench        the core's parser benchmark (tests/bench), then datagrams/s
@@ -14,7 +22,8 @@
 #                   and a VM per mutant), so not part of make check;
 #                   MUTANTS="NAME..." runs only those
 # make install      the module into /lib/modules/$(KVER)/updates (depmod),
-#                   sipalgctl, its man page and bash completion (DESTDIR, PREFIX)
+#                   sipalgctl, its man page and bash completion (DESTDIR, PREFIX;
+#                   KVER=<debug kernel> MODULE_KO=build/debug/sipalg.ko)
 # make uninstall
 # make clean
 #
@@ -32,15 +41,25 @@ ifeq ($(wildcard $(KDIR)/vmlinux),)
 KBUILD_NO_BTF := CONFIG_DEBUG_INFO_BTF_MODULES=
 endif
 
-# How long make check lets the selftest VM run (seconds).
+# How long make check lets the selftest VM run (seconds), and one selftest
+# in it; the debug kernel is several times slower.
 CHECK_VM_TIMEOUT ?= 3600
+CHECK_DEBUG_VM_TIMEOUT ?= 10800
+CHECK_DEBUG_TEST_TIMEOUT ?= 2400
 CHECK_LOGS := build/check
+# The kernels make check runs the selftests on: the newest of each series.
+CHECK_KVERS ?= $(shell scripts/kver --all)
+# sipalg's sources, copied into DEBUG_BUILD for the debug kernel's build
+# (Kbuild writes its objects next to the sources).
+DEBUG_BUILD := build/debug
 
 PREFIX ?= /usr
 DESTDIR ?=
 MODDIR = $(DESTDIR)/lib/modules/$(KVER)/updates
+# the module make install installs (build/debug/sipalg.ko for the debug kernel)
+MODULE_KO ?= sipalg.ko
 
-.PHONY: all module userspace check demo bench mutants install uninstall clean help
+.PHONY: all module userspace check debug check-debug debug-layers demo bench mutants install uninstall clean help
 
 all: module userspace
 
@@ -67,9 +86,39 @@ check:
 		scripts/run-layer fuzz -- $(MAKE) --no-print-directory -C tests/fuzz smoke; fi
 	@scripts/run-layer --needs build packaging -- tests/packaging/dkms.sh
 	@scripts/run-layer --needs build anywhere -- tests/packaging/checkout_anywhere.sh
-	@scripts/run-layer --needs build selftests -- \
-		scripts/vm --timeout $(CHECK_VM_TIMEOUT) -- tests/selftests/run_all.sh
+	@for k in $(CHECK_KVERS); do \
+		s=$$(echo "$$k" | cut -d. -f1,2); \
+		scripts/run-layer build-$$s -- $(MAKE) --no-print-directory module KVER=$$k; \
+		scripts/run-layer --needs build-$$s selftests-$$s -- \
+			scripts/vm --timeout $(CHECK_VM_TIMEOUT) -- tests/selftests/run_all.sh; \
+	done
+	@if scripts/debug-kernel --dir >/dev/null 2>&1; then \
+		$(MAKE) --no-print-directory debug-layers; \
+	else \
+		scripts/run-layer selftests-debug -- sh -c \
+			'echo "ok 1 - selftests on the debug kernel # SKIP $$(scripts/debug-kernel --dir 2>&1)"'; \
+	fi
 	@scripts/summary $(CHECK_LOGS)
+
+debug:
+	@dir=$$(scripts/debug-kernel --dir) && \
+	find Kbuild kmod -name Kbuild -o -name '*.[ch]' | cpio --quiet -pdmu $(DEBUG_BUILD) && \
+	find $(DEBUG_BUILD)/kmod -name '*.[ch]' | while read -r f; do \
+		[ -e "$${f#$(DEBUG_BUILD)/}" ] || rm -f "$$f"; done && \
+	$(MAKE) -C "$$dir/build" M=$(CURDIR)/$(DEBUG_BUILD) modules
+
+check-debug:
+	@scripts/deps
+	@rm -rf $(CHECK_LOGS)
+	@$(MAKE) --no-print-directory debug-layers
+	@scripts/summary $(CHECK_LOGS)
+
+# The debug kernel's layers, for make check and make check-debug.
+debug-layers:
+	@scripts/run-layer build-debug -- $(MAKE) --no-print-directory debug
+	@scripts/run-layer --needs build-debug selftests-debug -- \
+		scripts/vm --kernel debug --timeout $(CHECK_DEBUG_VM_TIMEOUT) -- \
+		env SELFTEST_TIMEOUT=$(CHECK_DEBUG_TEST_TIMEOUT) tests/selftests/run_all.sh
 
 # One mutant at a time, each in a fresh export of HEAD (never this working
 # tree); KTAP, logs in build/mutants/logs.
@@ -81,8 +130,8 @@ mutants:
 # own modules.* files; without them the staging root gets its own index.
 # install uses what `make` built (as root on a gateway: make && make install).
 install:
-	@test -f sipalg.ko -a -f userspace/sipalgctl || { echo "nothing built: run make first" >&2; exit 1; }
-	install -D -m 0644 sipalg.ko $(MODDIR)/sipalg.ko
+	@test -f $(MODULE_KO) -a -f userspace/sipalgctl || { echo "nothing built: run make first" >&2; exit 1; }
+	install -D -m 0644 $(MODULE_KO) $(MODDIR)/sipalg.ko
 	depmod -b "$(or $(DESTDIR),/)" $(KVER)
 	$(MAKE) -C userspace install DESTDIR=$(DESTDIR) PREFIX=$(PREFIX)
 

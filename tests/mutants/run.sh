@@ -10,6 +10,11 @@
 #
 #   Breaks: <the behaviour, one line>
 #   Killed-by: tests/selftests/<test>.sh
+#   Kernel: debug          (optional) a memory or locking bug only the
+#                          debug kernel (scripts/debug-kernel) detects: the
+#                          selftest runs there (make debug; scripts/vm
+#                          --kernel debug), and then once on the stock
+#                          kernel too, whose verdict is printed as a comment
 #
 # For each mutant (default: all, in name order): HEAD is exported into a
 # fresh directory (`git archive`: the working tree may hold someone else's
@@ -99,19 +104,24 @@ export_head() {
 	git -C "$repo" archive HEAD | tar -x -C "$tmp"
 }
 
-# build NAME: make all in $tmp, quietly; the log's tail on failure.
+# build NAME [KERNEL]: make all in $tmp (and make debug for the debug
+# kernel), quietly; the log's tail on failure.
 build() {
-	if ! make -C "$tmp" --no-print-directory all >"$logs/$1.build.log" 2>&1; then
+	local targets=(all)
+	[ "${2:-}" != debug ] || targets+=(debug)
+	if ! make -C "$tmp" --no-print-directory "${targets[@]}" >"$logs/$1.build.log" 2>&1; then
 		tail -n 25 "$logs/$1.build.log"
 		return 1
 	fi
 }
 
-# run_test NAME TEST: the selftest in the VM of $tmp.  Sets RC and NOTOK
+# run_test NAME TEST [KERNEL]: the selftest in the VM of $tmp (on the debug
+# kernel with KERNEL debug, given three times the time).  Sets RC and NOTOK
 # (the names of the failing checks, " | "-separated: names hold ";").
 run_test() {
-	local log=$logs/$1.vm.log
-	(cd "$tmp" && ./scripts/vm --timeout "$vm_timeout" -- "$2") >"$log" 2>&1
+	local log=$logs/$1.vm.log vm=(--timeout "$vm_timeout")
+	[ "${3:-}" != debug ] || vm=(--timeout $((3 * vm_timeout)) --kernel debug)
+	(cd "$tmp" && ./scripts/vm "${vm[@]}" -- "$2") >"$log" 2>&1
 	RC=$?
 	NOTOK=$(sed -n 's/^not ok [0-9]* - //p' "$log" | tr -d '\r' |
 		awk 'NR > 1 { printf " | " } { printf "%s", $0 }')
@@ -171,6 +181,7 @@ for n in "${names[@]}"; do
 	fi
 	t=$(header "$p" Killed-by)
 	breaks=$(header "$p" Breaks)
+	kernel=$(header "$p" Kernel)
 	if [ -z "$t" ] || [ -z "$breaks" ]; then
 		echo "not ok $k - $n: the patch has no Breaks: or Killed-by: line"
 		status=1
@@ -195,13 +206,21 @@ for n in "${names[@]}"; do
 		status=1
 		continue
 	fi
-	if ! err=$(build "$n"); then
+	if ! err=$(build "$n" "$kernel"); then
 		printf '%s\n' "$err" | sed 's/^/# /'
 		echo "not ok $k - $n: the mutant does not build (build/mutants/logs/$n.build.log)"
 		status=1
 		continue
 	fi
-	run_test "$n" "$t"
+	if [ "$kernel" = debug ]; then
+		run_test "$n-stock" "$t"
+		if [ "$RC" != 0 ] || [ -n "$NOTOK" ]; then
+			echo "# $n: on the stock kernel: killed too ($(why "$RC"))"
+		else
+			echo "# $n: on the stock kernel: survived (every check passed, kernel log clean)"
+		fi
+	fi
+	run_test "$n" "$t" "$kernel"
 	secs=$((SECONDS - start))
 	if [ "$RC" = 125 ]; then
 		tail -n 15 "$logs/$n.vm.log" | sed 's/^/# /'

@@ -57,7 +57,9 @@ set -u
 
 SELFTEST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 REPO=$(cd "$SELFTEST_DIR/../.." && pwd -P)
-SIPALG_KO=$REPO/sipalg.ko
+# scripts/vm says which build to load (build/debug/sipalg.ko on the debug
+# kernel)
+SIPALG_KO=${SIPALG_KO:-$REPO/sipalg.ko}
 SELFTEST_NAME=$(basename "$0")
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
@@ -65,7 +67,7 @@ SELFTEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/selftest.XXXXXX")
 KLOG_MARK=
 
 # Same list as scripts/vm-guest.
-KLOG_BAD_PATTERN='WARNING:|BUG|Oops|general protection|KASAN|UBSAN|refcount_t|kmemleak|lockdep|unregister_netdevice: waiting'
+KLOG_BAD_PATTERN='WARNING:|BUG|Oops|general protection|KASAN|UBSAN|refcount_t|suspected memory leak|memory leak detector disabled|locking correctness validator|unregister_netdevice: waiting'
 
 # ---------------------------------------------------------------- KTAP
 
