@@ -12,6 +12,7 @@
 
 #include "ctl.h"
 #include "offline.h"
+#include "probe.h"
 #include "sipalgctl.h"
 
 struct subcommand {
@@ -28,6 +29,8 @@ static const struct subcommand subcommands[] = {
 	{ "flows", cmd_flows, "list the connections sipalg handles and their pinholes" },
 	{ "parse", cmd_parse, "parse a SIP message as the module does and show what it found" },
 	{ "rewrite", cmd_rewrite, "print the bytes the module would send for a message" },
+	{ "probe", cmd_probe, "is an ALG on the path to a reflector breaking SIP? (no module needed)" },
+	{ "reflect", cmd_reflect, "answer probes, on a public host (no module needed)" },
 };
 
 #define N_SUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))
