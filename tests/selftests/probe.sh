@@ -48,7 +48,8 @@ probe() {
 	lan "$REPO/userspace/sipalgctl" probe "$REFLECTOR" --token "$TOKEN" --max-wait 0 \
 		-j "$@" >"$SELFTEST_TMP/$name.json"
 	echo $? >"$SELFTEST_TMP/$name.rc"
-	ktap_diag "probe $name: exit status $(cat "$SELFTEST_TMP/$name.rc"), both runs in $((SECONDS - start)) s"
+	ktap_diag "probe $name: exit status $(cat "$SELFTEST_TMP/$name.rc"), both runs in $((SECONDS - start)) s:"
+	ktap_diag <"$SELFTEST_TMP/$name.txt"
 }
 
 # verdict NAME RC: the exit status, and the human output shown

@@ -14,7 +14,7 @@ _sipalgctl_ifaces() {
 
 _sipalgctl() {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-	local cmds="enable disable show stats flows parse rewrite"
+	local cmds="enable disable show stats flows parse rewrite probe reflect"
 	local cmd=${COMP_WORDS[1]:-} i nargs=0 word
 
 	COMPREPLY=()
@@ -70,6 +70,18 @@ _sipalgctl() {
 		*)
 			COMPREPLY=($(compgen -W "--internal --external --reply --media-port --mode --tcp -v --verbose --help" -- "$cur") $(compgen -f -- "$cur"))
 			;;
+		esac
+		;;
+	probe)
+		case $prev in
+		--token | --local-port | --max-wait) ;;
+		*) COMPREPLY=($(compgen -W "--token --local-port --max-wait --local -j --json --help" -- "$cur")) ;;
+		esac
+		;;
+	reflect)
+		case $prev in
+		--token | --listen | --port) ;;
+		*) COMPREPLY=($(compgen -W "--token --listen --port --help" -- "$cur")) ;;
 		esac
 		;;
 	esac
