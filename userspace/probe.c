@@ -409,7 +409,7 @@ static void print_human(const struct probe_run *r)
 
 	printf("Probe from %s to the reflector at %s", r->local_text, r->server_text);
 	if (reg->status == EXCHANGE_ANSWERED)
-		printf(", which saw it come from %s%s", reg->reply.seen,
+		printf(",\nwhich saw it come from %s%s", reg->reply.seen,
 		       nat ? " (your router translates the address: NAT)" : "");
 	printf(".\n");
 	if (r->tcp_problem)
@@ -433,11 +433,14 @@ static void print_human(const struct probe_run *r)
 	} else if (!r->registrar.tested) {
 		printf("Registrar: cannot tell; the REGISTER over UDP did not arrive intact.\n");
 	} else if (registrar_sees_nat(&r->registrar)) {
-		printf("Registrar: it will see the NAT (%s%s%s), so a registrar that handles NAT\n"
-		       "(e.g. Kamailio's nat_uac_test) can fix the contact and keep the mapping open.\n",
-		       r->registrar.contact_private ? "Contact has a private address; " : "",
-		       r->registrar.via_address_differs ? "Via address is not the source; " : "",
-		       r->registrar.via_port_differs ? "Via port is not the source port" : "");
+		printf("Registrar: it will see the NAT, so a registrar that handles NAT (e.g.\n"
+		       "Kamailio's nat_uac_test) can fix the contact and keep the mapping open:\n");
+		if (r->registrar.contact_private)
+			printf("  the Contact has a private address\n");
+		if (r->registrar.via_address_differs)
+			printf("  the Via address is not the one the REGISTER came from\n");
+		if (r->registrar.via_port_differs)
+			printf("  the Via port is not the one the REGISTER came from\n");
 	} else {
 		printf("Registrar: it will NOT see the NAT: the REGISTER arrives with the public\n"
 		       "address and port in Via and Contact, so it will not keep the mapping open;\n"

@@ -33,6 +33,11 @@ struct findings {
 
 static void add(struct findings *f, bool harmful, const char *what, const char *turn_off)
 {
+	unsigned int i;
+
+	for (i = 0; i < f->n; i++)
+		if (!strcmp(f->v[i].what, what))
+			return;		/* one table, one finding, whatever its objects */
 	if (f->n == MAX_FINDINGS)
 		return;
 	f->v[f->n].harmful = harmful;

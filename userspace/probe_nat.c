@@ -153,20 +153,22 @@ static void bracket(const struct flow *f, unsigned int n, uint32_t *kept, uint32
 	}
 }
 
-/* After expiry, does the same phone port get the same public port again? */
-static int port_after_expiry(struct flow *f, unsigned int n, uint32_t lost)
+/*
+ * After expiry, does the same phone port get the same public port again?
+ * Asked on a flow of its own that was silent since its first answer: the
+ * lost flows got an OPTIONS after their mapping expired, and the state that
+ * stray packet left in the NAT may hold their old public port.
+ */
+static int port_after_expiry(struct flow *idle)
 {
 	struct exchange again;
-	unsigned int i;
 	int kept = -1;
 
-	for (i = 0; i < n && (!flow_live(&f[i]) || f[i].ex.req.delay_ms[0] != lost); i++)
-		;
-	if (i == n || !exchange_prepare(&f[i].ctx, &again, PROBE_REGISTER, false, NULL, 0))
+	if (!flow_live(idle) || !exchange_prepare(&idle->ctx, &again, PROBE_REGISTER, false, NULL, 0))
 		return -1;
-	exchange_udp(&f[i].ctx, f[i].fd, &again);
+	exchange_udp(&idle->ctx, idle->fd, &again);
 	if (again.status == EXCHANGE_ANSWERED)
-		kept = !strcmp(again.reply.seen, f[i].ex.reply.seen);
+		kept = !strcmp(again.reply.seen, idle->ex.reply.seen);
 	exchange_free(&again);
 	return kept;
 }
@@ -188,7 +190,7 @@ static int other_port_state(const struct flow *f, unsigned int n)
 int nat_measure(const struct probe_ctx *ctx, unsigned int max_wait_s,
 		struct nat_result *res)
 {
-	static struct flow f1[ROUND1_FLOWS], f2[MAX_FLOWS];
+	static struct flow f1[ROUND1_FLOWS], f2[MAX_FLOWS], idle;
 	uint32_t delays[MAX_FLOWS + ROUND1_FLOWS][PW_MAX_CALLBACKS];
 	unsigned int n_delays[MAX_FLOWS + ROUND1_FLOWS], i, n2 = 0;
 	uint32_t kept = 0, lost = 0;
@@ -200,7 +202,10 @@ int nat_measure(const struct probe_ctx *ctx, unsigned int max_wait_s,
 		delays[i][0] = (uint32_t)(max_wait_s * 1000ull * (i + 1) / ROUND1_FLOWS);
 		n_delays[i] = 1;
 	}
-	if (!flows_start(ctx, f1, ROUND1_FLOWS, delays, n_delays)) {
+	n_delays[ROUND1_FLOWS] = 0;
+	if (!flows_start(ctx, &idle, 1, &delays[ROUND1_FLOWS], &n_delays[ROUND1_FLOWS]) ||
+	    !flows_start(ctx, f1, ROUND1_FLOWS, delays, n_delays)) {
+		flows_close(&idle, 1);
 		flows_close(f1, ROUND1_FLOWS);
 		return -1;
 	}
@@ -208,7 +213,8 @@ int nat_measure(const struct probe_ctx *ctx, unsigned int max_wait_s,
 	bracket(f1, ROUND1_FLOWS, &kept, &lost);
 	res->other_port = other_port_state(f1, ROUND1_FLOWS);
 	if (lost)
-		res->port_kept = port_after_expiry(f1, ROUND1_FLOWS, lost);
+		res->port_kept = port_after_expiry(&idle);
+	flows_close(&idle, 1);
 	flows_close(f1, ROUND1_FLOWS);
 
 	if (lost && lost - kept > 1000) {
