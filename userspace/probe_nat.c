@@ -223,10 +223,14 @@ int nat_measure(const struct probe_ctx *ctx, unsigned int max_wait_s,
 			n_delays[n2] = 1;
 		}
 	}
-	/* an inbound packet while the mapping lives, then silence past its first lifetime */
-	if (lost && kept && lost < kept + kept / 4) {
+	/*
+	 * An inbound packet while the mapping surely lives, then a second one
+	 * after 0.9 of the lifetime kept: past the first lifetime (with a
+	 * second to spare), only there if the first packet refreshed it.
+	 */
+	if (kept && lost && kept / 2 + kept / 10 * 9 > lost + 1000) {
 		delays[n2][0] = kept / 2;
-		delays[n2][1] = lost + kept / 4;
+		delays[n2][1] = kept / 2 + kept / 10 * 9;
 		n_delays[n2++] = 2;
 	}
 	if (n2 && flows_start(ctx, f2, n2, delays, n_delays)) {
