@@ -36,7 +36,7 @@
 #define MAX_CONNS		64	/* TCP connections, all sources */
 #define MAX_CONNS_PER_SOURCE	4
 #define CONN_IDLE_MS		10000
-#define MALFORMED_IDLE_MS	300	/* a TCP message that does not parse: answered after this silence */
+#define PARTIAL_IDLE_MS		300	/* TCP bytes that are no whole message: answered after this silence */
 #define MAX_PENDING		1024	/* callbacks waiting, all sources */
 #define MAX_PENDING_PER_SOURCE	32
 #define N_BUCKETS		4096
@@ -301,7 +301,12 @@ static bool conn_read(struct reflector *r, struct conn *c)
 	return c->len < sizeof(c->buf) || malformed;
 }
 
-/* Idle connections: a malformed message is answered whole, a silent peer is dropped. */
+/*
+ * Idle connections: bytes that are not a whole message (malformed, or a
+ * Content-Length over what came) are answered as they are, so the probe
+ * sees what a box on the path made of its message; a silent peer is
+ * dropped.
+ */
 static void conns_tick(struct reflector *r)
 {
 	int64_t now = now_ms();
@@ -313,8 +318,8 @@ static void conns_tick(struct reflector *r)
 
 		if (!c)
 			continue;
-		if (c->len && now - c->last_ms >= MALFORMED_IDLE_MS &&
-		    !pw_stream_message(c->buf, c->len, &malformed) && malformed &&
+		if (c->len && now - c->last_ms >= PARTIAL_IDLE_MS &&
+		    !pw_stream_message(c->buf, c->len, &malformed) &&
 		    !conn_answer(r, c, c->len)) {
 			conn_close(r, i);
 			continue;
@@ -333,8 +338,8 @@ static int poll_timeout(const struct reflector *r)
 		if (r->pending[i].when < next)
 			next = r->pending[i].when;
 	for (i = 0; i < MAX_CONNS; i++)
-		if (r->conns[i] && r->conns[i]->len && r->conns[i]->last_ms + MALFORMED_IDLE_MS < next)
-			next = r->conns[i]->last_ms + MALFORMED_IDLE_MS;
+		if (r->conns[i] && r->conns[i]->len && r->conns[i]->last_ms + PARTIAL_IDLE_MS < next)
+			next = r->conns[i]->last_ms + PARTIAL_IDLE_MS;
 	return next > now ? (int)(next - now) : 0;
 }
 
