@@ -447,7 +447,8 @@ static void print_human(const struct probe_run *r)
 		       "your phone must send keep-alives itself or incoming calls are lost.\n");
 	}
 	if (!r->nat_measured) {
-		printf("NAT mapping: not measured (--max-wait 0).\n");
+		printf("NAT mapping: not measured (%s).\n", r->nat.max_wait_s ?
+		       "the flows that measure it got no answer" : "--max-wait 0");
 		return;
 	}
 	if (!r->nat.lost_s) {
@@ -650,6 +651,7 @@ int cmd_probe(int argc, char **argv)
 	close(udp);
 	collect_changes(&r);
 	registrar_emulate(&r);
+	r.nat.max_wait_s = max_wait;
 	if (max_wait)
 		r.nat_measured = !nat_measure(&r.ctx, max_wait, &r.nat);
 	if (json)
