@@ -14,6 +14,7 @@
 
 #include "ctl.h"
 #include "offline.h"
+#include "probe.h"
 #include "sipalgctl.h"
 
 struct subcommand {
@@ -31,6 +32,8 @@ static const struct subcommand subcommands[] = {
 	{ "flows", cmd_flows, true, "list the connections sipalg handles and their pinholes" },
 	{ "parse", cmd_parse, true, "parse a SIP message as the module does and show what it found" },
 	{ "rewrite", cmd_rewrite, false, "print the bytes the module would send for a message" },
+	{ "probe", cmd_probe, true, "is an ALG on the path to a reflector breaking SIP? (no module needed)" },
+	{ "reflect", cmd_reflect, false, "answer probes, on a public host (no module needed)" },
 };
 
 #define N_SUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))
@@ -42,8 +45,8 @@ static void usage(FILE *f)
 	fputs("Usage: sipalgctl [-j|--json] [--version] [--help] COMMAND [ARGS]\n\nCommands:\n", f);
 	for (i = 0; i < N_SUBCOMMANDS; i++)
 		fprintf(f, "  %-10s %s\n", subcommands[i].name, subcommands[i].summary);
-	fputs("\n-j, --json  JSON output of the read commands (show, stats, flows, parse),\n"
-	      "            given before the command (as in ip -j) or among its options\n"
+	fputs("\n-j, --json  JSON output of the read commands (show, stats, flows, parse,\n"
+	      "            probe), given before the command (as in ip -j) or among its options\n"
 	      "\nsipalgctl COMMAND --help shows a command's options; see sipalgctl(8).\n", f);
 }
 

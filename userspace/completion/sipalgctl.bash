@@ -14,8 +14,8 @@ _sipalgctl_ifaces() {
 
 _sipalgctl() {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-	local cmds="enable disable show stats flows parse rewrite"
-	local reads="show stats flows parse"
+	local cmds="enable disable show stats flows parse rewrite probe reflect"
+	local reads="show stats flows parse probe"
 	local at=1 cmd i nargs=0 word
 
 	# -j/--json may come before the command (as ip -j): then only the
@@ -82,6 +82,18 @@ _sipalgctl() {
 		*)
 			COMPREPLY=($(compgen -W "--internal --external --reply --media-port --mode --tcp -v --verbose --help" -- "$cur") $(compgen -f -- "$cur"))
 			;;
+		esac
+		;;
+	probe)
+		case $prev in
+		--token | --local-port | --max-wait) ;;
+		*) COMPREPLY=($(compgen -W "--token --local-port --max-wait --local -j --json --help" -- "$cur")) ;;
+		esac
+		;;
+	reflect)
+		case $prev in
+		--token | --listen | --port) ;;
+		*) COMPREPLY=($(compgen -W "--token --listen --port --help" -- "$cur")) ;;
 		esac
 		;;
 	esac
