@@ -117,6 +117,8 @@ void sipalg_inet_to_addr(const union nf_inet_addr *ia, u8 family,
 extern struct nf_conntrack_helper sipalg_helpers[2];
 
 /* sipalg_expect.c */
+void sipalg_expect_register(void);
+void sipalg_expect_unregister(void);	/* after the helpers' */
 unsigned int sipalg_expect_media(struct nf_conn *ct,
 				 enum ip_conntrack_dir dir,
 				 const struct sip_msg *msg,

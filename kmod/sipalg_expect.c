@@ -21,6 +21,7 @@
 #include <linux/module.h>
 #include <net/netfilter/nf_conntrack_core.h>
 #include <net/netfilter/nf_conntrack_expect.h>
+#include <net/netfilter/nf_conntrack_helper.h>
 #include <net/netfilter/nf_nat.h>
 
 #include "sipalg_alg.h"
@@ -47,6 +48,48 @@ static void nat_expected(struct nf_conn *ct, struct nf_conntrack_expect *exp)
 	range.min_proto = exp->saved_proto;
 	range.max_proto = exp->saved_proto;
 	nf_nat_setup_info(ct, &range, NF_NAT_MANIP_DST);
+}
+
+/*
+ * Known by name to the conntrack core, so that ctnetlink can list an
+ * expectation's function and conntrackd can recreate the expectation on
+ * another router (CTA_EXPECT_FN "sipalg").
+ */
+static struct nf_ct_helper_expectfn nat_expectfn = {
+	.name = SIPALG_HELPER_NAME,
+	.expectfn = nat_expected,
+};
+
+void sipalg_expect_register(void)
+{
+	nf_ct_helper_expectfn_register(&nat_expectfn);
+}
+
+/* Does @exp point into this module (its function or one of its helpers)? */
+static bool refers_to_us(struct nf_conntrack_expect *exp, void *data)
+{
+	return exp->expectfn == nat_expected ||
+	       sipalg_exp_uses_helper(exp, &sipalg_helpers[0]) ||
+	       sipalg_exp_uses_helper(exp, &sipalg_helpers[1]);
+}
+
+/*
+ * After the helpers are unregistered.  nf_conntrack_helper_unregister()
+ * removes the helper's expectations before it detaches the helper from its
+ * flows, and until then those flows still run sipalg_help() and may open
+ * new pinholes: these would outlive the module, with their expectfn and
+ * helpers pointing into freed memory, and the next packet matching one, or
+ * a listing of them, would touch it.  Now that no flow runs sipalg's code,
+ * every expectation that still refers to the module is removed, as
+ * nf_nat_sip does for its own on exit.  The function is unpublished first
+ * (and readers that found it waited for), so that ctnetlink cannot create
+ * a new one in between.
+ */
+void sipalg_expect_unregister(void)
+{
+	nf_ct_helper_expectfn_unregister(&nat_expectfn);
+	synchronize_rcu();
+	nf_ct_expect_iterate_destroy(refers_to_us, NULL);
 }
 
 static bool is_ours(const struct nf_conntrack_expect *exp)
