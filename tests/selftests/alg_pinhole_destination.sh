@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # Check functions run through ktap_check:
-# shellcheck disable=SC2317
+# shellcheck disable=SC2317,SC2119
 #
 # A pinhole leads only to the side that sent the SDP (README, Security):
 # its address in the signalling conntrack, or for the masqueraded phone
@@ -13,7 +13,7 @@
 #                                                           203.0.113.3, 2001:db8:1::3
 #                                                           (a third party)
 #
-# rtr is a firewall: input and forward drop what is not established or
+# rtr masquerades IPv4 and routes IPv6.  It is a firewall: input and forward drop what is not established or
 # related (LAN to WAN is allowed); ICMP is let in.  One SIP flow per
 # family, phone:5070 -> peer:5060, assigned to sipalg by nftables; each
 # side in turn sends an INVITE whose SDP names one address (c=) and one
@@ -42,8 +42,13 @@ setup() {
 	sipalg_load || { echo "sipalg does not load"; return 1; }
 	topo_setup || return 1
 	ip -n wan addr add 203.0.113.3/24 dev eth0 &&
-		ip -n wan addr add 2001:db8:1::3/64 dev eth0 nodad || return 1
+		ip -n wan addr add 2001:db8:1::3/64 dev eth0 nodad &&
+		ip -n wan -6 route add fd00:1::/64 via 2001:db8:1::1 || return 1
 	rtr_ct_helper sipalg udp 5060 || return 1
+	# IPv6 is routed, not translated.
+	rtr nft flush chain inet nat postrouting &&
+		rtr nft add rule inet nat postrouting oifname wan0 meta nfproto ipv4 masquerade ||
+		return 1
 	rtr nft -f - <<-'EOF'
 		table inet filter {
 			chain input {
@@ -94,7 +99,10 @@ send() {
 # pinholes: "dst dport" of each expectation on rtr (the first dst= and
 # dport= of a line are the expected tuple's).
 pinholes() {
-	rtr conntrack -L expect 2>/dev/null | awk '{
+	{
+		rtr conntrack -L expect -f ipv4
+		rtr conntrack -L expect -f ipv6
+	} 2>/dev/null | awk '{
 		d = ""; p = ""
 		for (i = 1; i <= NF; i++) {
 			if (d == "" && $i ~ /^dst=/) d = substr($i, 5)
