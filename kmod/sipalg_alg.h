@@ -45,6 +45,7 @@ struct sipalg_ct_data {
 	u8 mode;			/* that interface's policy at the time */
 	u8 malformed;
 	u16 flushed;			/* SIPALG_CT_FLUSHED: detached by a flush */
+	u64 stream[2];			/* sipalg_stream.c: TCP, per direction */
 };
 
 #define SIPALG_CT_FLUSHED	0x5f1d
@@ -130,6 +131,19 @@ void sipalg_expect_remove(struct nf_conn *ct, enum sipalg_expect_class class,
 int sipalg_expect_signalling(struct nf_conn *ct, enum ip_conntrack_dir dir,
 			     const struct sip_endpoint *contact,
 			     const struct sip_xlat *xlat);
+
+/* sipalg_stream.c: where SIP messages begin in a TCP segment */
+struct sipalg_seg {
+	u32 seq;		/* of the payload's first byte */
+	unsigned int start;	/* offset of the first message */
+	bool unsure;		/* no message may begin there: a continuation */
+	bool old;		/* sent before: the position stays as it is */
+};
+
+bool sipalg_stream_start(const struct nf_conn *ct, enum ip_conntrack_dir dir,
+			 u32 seq, unsigned int len, struct sipalg_seg *seg);
+void sipalg_stream_at(struct nf_conn *ct, enum ip_conntrack_dir dir, u32 seq);
+void sipalg_stream_lost(struct nf_conn *ct, enum ip_conntrack_dir dir);
 
 /* sipalg_reg.c */
 void sipalg_reg_response(struct sk_buff *skb, struct nf_conn *ct,
