@@ -354,6 +354,22 @@ static bool is_icmp_error(const struct sk_buff *skb, const struct nf_conn *ct,
 	return proto != nf_ct_protonum(ct);
 }
 
+/*
+ * A UDP skb that holds several datagrams (UDP GSO from a local sender or a
+ * veth peer, or GRO forwarding) is cut back into datagrams of gso_size
+ * bytes on its way out: a rewrite that changed one datagram's length would
+ * shift every later one.  It passes unchanged, counted.  (TCP aggregates
+ * are one byte stream and are handled as such.)
+ */
+static bool is_udp_aggregate(const struct sk_buff *skb,
+			     const struct nf_conn *ct)
+{
+	if (is_stream(ct) || !skb_is_gso(skb))
+		return false;
+	sipalg_count(ct, SIPALG_CTR_UNCHANGED_AGGREGATED);
+	return true;
+}
+
 int sipalg_help(struct sk_buff *skb, unsigned int protoff, struct nf_conn *ct,
 		enum ip_conntrack_info ctinfo)
 {
@@ -362,7 +378,7 @@ int sipalg_help(struct sk_buff *skb, unsigned int protoff, struct nf_conn *ct,
 	};
 	int verdict = NF_ACCEPT;
 
-	if (is_icmp_error(skb, ct, ctinfo))
+	if (is_icmp_error(skb, ct, ctinfo) || is_udp_aggregate(skb, ct))
 		return NF_ACCEPT;
 	if (payload_offset(skb, protoff, &p) && p.dataoff < skb->len &&
 	    !skb_linearize(skb)) {
