@@ -148,6 +148,7 @@ struct pinhole_req {
 	union nf_inet_addr to;		/* with nat: where it is delivered */
 	__be16 to_port;
 	struct nf_conntrack_helper *assign; /* helper for the new flow */
+	unsigned int flags;		/* NF_CT_EXPECT_* */
 };
 
 /*
@@ -168,6 +169,7 @@ static struct nf_conntrack_expect *open_pinhole(struct nf_conn *ct,
 	nf_ct_expect_init(exp, req->class, nf_ct_l3num(ct), req->src,
 			  &req->dst, req->l4proto, NULL, &req->dst_port);
 	exp->dir = req->dir;
+	exp->flags = req->flags;
 	if (req->nat) {
 		exp->saved_addr = req->to;
 		exp->saved_proto.all = req->to_port;
@@ -504,12 +506,15 @@ unsigned int sipalg_expect_media(struct nf_conn *ct,
 
 /*
  * Let the registrar (@dir's sender) reach the registered Contact @contact
- * (as the registrar knows it) with a new flow, e.g. an INVITE from another
- * port.  The new flow is helped by sipalg too.
+ * (as the registrar knows it) with new flows, e.g. INVITEs from other
+ * ports, for the registration's lifetime @secs: the pinhole is permanent
+ * (every new flow from the registrar uses it, not only the first) and is
+ * opened again, for the lifetime granted then, by each accepted REGISTER.
+ * The new flows are helped by sipalg too.
  */
 int sipalg_expect_signalling(struct nf_conn *ct, enum ip_conntrack_dir dir,
 			     const struct sip_endpoint *contact,
-			     const struct sip_xlat *xlat)
+			     const struct sip_xlat *xlat, unsigned int secs)
 {
 	struct nf_conn_help *help = nfct_help(ct);
 	struct nf_conntrack_expect *exp;
@@ -519,6 +524,7 @@ int sipalg_expect_signalling(struct nf_conn *ct, enum ip_conntrack_dir dir,
 		.dir = dir,
 		.src = &ct->tuplehash[dir].tuple.src.u3,
 		.dst_port = htons(contact->port),
+		.flags = NF_CT_EXPECT_PERMANENT,
 	};
 
 	sipalg_addr_to_inet(&contact->addr, &req.dst);
@@ -533,6 +539,10 @@ int sipalg_expect_signalling(struct nf_conn *ct, enum ip_conntrack_dir dir,
 	exp = open_pinhole(ct, &req);
 	if (!exp)
 		return -ENOSPC;
+	/* The policy's timeout is only the initial one. */
+	spin_lock_bh(&nf_conntrack_expect_lock);
+	sipalg_exp_renew(exp, secs);
+	spin_unlock_bh(&nf_conntrack_expect_lock);
 	nf_ct_expect_put(exp);
 	return 0;
 }

@@ -50,8 +50,8 @@ MODULE_PARM_DESC(max_flow_pinholes,
 
 /*
  * Expectations.  Signalling: the registrar's requests to a registered
- * Contact; the ALG keeps these alive for the registration's lifetime, this
- * is only the initial timeout.  Media: RTP + RTCP per accepted m= line, both
+ * Contact; the ALG sets them to the registration's lifetime, this is only
+ * the initial timeout.  Media: RTP + RTCP per accepted m= line, both
  * directions, several calls sharing one signalling flow.
  */
 static struct nf_conntrack_expect_policy

@@ -115,7 +115,7 @@ void sipalg_reg_response(struct sk_buff *skb, struct nf_conn *ct,
 	}
 	if (flow_alive(ct) && nf_ct_expires(ct) < secs * HZ)
 		sipalg_ct_refresh(ct, skb, secs * HZ);
-	sipalg_expect_signalling(ct, dir, &phone, nat ? xlat : NULL);
+	sipalg_expect_signalling(ct, dir, &phone, nat ? xlat : NULL, secs);
 	sipalg_count(ct, SIPALG_CTR_REG_TRACKED);
 }
 
