@@ -33,6 +33,8 @@ call() {
 	sipalg_load || { echo "sipalg does not load"; return 1; }
 	topo_setup && rtr_ct_helper sipalg udp 5060 &&
 		udp_sink_start wan 203.0.113.2 5060 wansink || return 1
+	# The flow (never answered) must outlive a slow test.
+	rtr sysctl -qw net.netfilter.nf_conntrack_udp_timeout=600 || return 1
 	sip_invite 192.168.1.2 5060 203.0.113.2 6000 >"$SELFTEST_TMP/invite"
 	rx=$(deliver lan 192.168.1.2 5060 203.0.113.2 5060 "$SELFTEST_TMP/invite" wansink) ||
 		return 1
