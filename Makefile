@@ -40,9 +40,11 @@ PREFIX ?= /usr
 DESTDIR ?=
 MODDIR = $(DESTDIR)/lib/modules/$(KVER)/updates
 
+REWRITE_BATCH := tests/selftests/build/rewrite_batch
+
 .PHONY: all module userspace check demo bench mutants install uninstall clean help
 
-all: module userspace
+all: module userspace $(REWRITE_BATCH)
 
 module:
 	@test -d "$(KDIR)" || { echo "no kernel build directory '$(KDIR)'; run scripts/deps or give KDIR=" >&2; exit 1; }
@@ -53,6 +55,14 @@ userspace:
 ifneq ($(wildcard userspace/Makefile),)
 	$(MAKE) -C userspace
 endif
+
+# sipalgctl rewrite's code for many messages in one process, for
+# tests/selftests/alg_hostile.sh.
+$(REWRITE_BATCH): tests/selftests/rewrite_batch.c userspace/rewrite.c userspace/rewrite.h \
+		$(wildcard kmod/core/*.c kmod/core/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -std=gnu11 -Wall -Wextra -Werror -Ikmod/core -Iuserspace -o $@ \
+		tests/selftests/rewrite_batch.c userspace/rewrite.c $(sort $(wildcard kmod/core/*.c))
 
 # Each layer's output goes to $(CHECK_LOGS)/<layer>.log; scripts/summary
 # counts the KTAP result lines of all of them and prints the last line.
@@ -105,7 +115,7 @@ clean:
 ifneq ($(wildcard userspace/Makefile),)
 	$(MAKE) -C userspace clean
 endif
-	rm -rf build
+	rm -rf build tests/selftests/build
 
 help:
 	@sed -n '3,/^$$/p' Makefile | sed 's/^# \{0,1\}//'
