@@ -23,7 +23,7 @@
 # (genl_hostile.py); last, the kernel log stays clean.
 #
 # SEED=N replays a run (the seed is printed); HOSTILE_MUTANTS (default
-# 150) is the number of mutations per run.
+# 80) is the number of mutations.
 # shellcheck source=tests/selftests/lib.sh
 source "$(dirname "$0")/lib.sh"
 require modprobe nft conntrack python3 capsh
@@ -31,7 +31,7 @@ require modprobe nft conntrack python3 capsh
 # The RFC 4475/5118 torture messages.
 TORTURE_DIR=${TORTURE_DIR:-/work/shared/corpus}
 SEED=${SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
-HOSTILE_MUTANTS=${HOSTILE_MUTANTS:-150}
+HOSTILE_MUTANTS=${HOSTILE_MUTANTS:-80}
 SEEDS=("$REPO/tests/corpus" "$REPO/tests/fuzz/crashes" "$TORTURE_DIR")
 # HOSTILE_RUNS: an extended regular expression; only the runs
 # ("TRANSPORT FAMILY MODE MALFORMED", e.g. "tcp 6 rewrite drop") it matches.

@@ -583,7 +583,8 @@ def tcp_direction(rng, wsock, rsock, frames, msgs, oracle, reply, tail):
         if len(sent) == 1 and rng.random() < 0.1:
             frames.resend(sent[0])
             resent += 1
-        if len(sent) == 1 and prev and rng.random() < 0.1:
+        if len(sent) == 1 and prev and rng.random() < 0.1 and \
+                len(frames.payload(prev)) + len(frames.payload(sent[0])) <= SEGMENT_MAX:
             frames.resend(frames.rebuild(prev, frames.payload(prev) + frames.payload(sent[0])))
             resent += 1
         prev = sent[0] if len(sent) == 1 else None
