@@ -59,9 +59,11 @@ MODDIR = $(DESTDIR)/lib/modules/$(KVER)/updates
 # the module make install installs (build/debug/sipalg.ko for the debug kernel)
 MODULE_KO ?= sipalg.ko
 
+REWRITE_BATCH := tests/selftests/build/rewrite_batch
+
 .PHONY: all module userspace check debug check-debug debug-layers demo bench mutants install uninstall clean help
 
-all: module userspace
+all: module userspace $(REWRITE_BATCH)
 
 module:
 	@test -d "$(KDIR)" || { echo "no kernel build directory '$(KDIR)'; run scripts/deps or give KDIR=" >&2; exit 1; }
@@ -72,6 +74,14 @@ userspace:
 ifneq ($(wildcard userspace/Makefile),)
 	$(MAKE) -C userspace
 endif
+
+# sipalgctl rewrite's code for many messages in one process, for
+# tests/selftests/alg_hostile.sh.
+$(REWRITE_BATCH): tests/selftests/rewrite_batch.c userspace/rewrite.c userspace/rewrite.h \
+		$(wildcard kmod/core/*.c kmod/core/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -std=gnu11 -Wall -Wextra -Werror -Ikmod/core -Iuserspace -o $@ \
+		tests/selftests/rewrite_batch.c userspace/rewrite.c $(sort $(wildcard kmod/core/*.c))
 
 # Each layer's output goes to $(CHECK_LOGS)/<layer>.log; scripts/summary
 # counts the KTAP result lines of all of them and prints the last line.
@@ -157,7 +167,7 @@ clean:
 ifneq ($(wildcard userspace/Makefile),)
 	$(MAKE) -C userspace clean
 endif
-	rm -rf build
+	rm -rf build tests/selftests/build
 
 help:
 	@sed -n '3,/^$$/p' Makefile | sed 's/^# \{0,1\}//'

@@ -35,8 +35,38 @@ static const struct nla_policy ifindex_policy[SIPALG_A_MAX + 1] = {
 	[SIPALG_A_IFINDEX]	= { .type = NLA_U32 },
 };
 
+/*
+ * nla_parse() keeps the last of an attribute given twice; a request that
+ * names two interfaces or two modes is ambiguous, and is refused.  The
+ * policy has already refused types past SIPALG_A_MAX.
+ */
+static int refuse_repeated(struct genl_info *info)
+{
+	unsigned long seen = 0;
+	struct nlattr *a;
+	int rem;
+
+	BUILD_BUG_ON(SIPALG_A_MAX >= BITS_PER_LONG);
+	nla_for_each_attr(a, genlmsg_data(info->genlhdr),
+			  genlmsg_len(info->genlhdr), rem) {
+		if (nla_type(a) > SIPALG_A_MAX)
+			continue;
+		if (seen & BIT(nla_type(a))) {
+			NL_SET_ERR_MSG_ATTR(info->extack, a,
+					    "attribute given more than once");
+			return -EINVAL;
+		}
+		seen |= BIT(nla_type(a));
+	}
+	return 0;
+}
+
 static int need_ifindex(struct genl_info *info)
 {
+	int err = refuse_repeated(info);
+
+	if (err)
+		return err;
 	if (!info->attrs[SIPALG_A_IFINDEX]) {
 		NL_SET_ERR_MSG(info->extack,
 			       "missing SIPALG_A_IFINDEX: which interface");
@@ -372,8 +402,11 @@ static int stats_get_doit(struct sk_buff *skb, struct genl_info *info)
 	struct sipalg_iface *iface = NULL;
 	struct sk_buff *msg;
 	void *hdr;
-	int err = -EMSGSIZE;
+	int err = refuse_repeated(info);
 
+	if (err)
+		return err;
+	err = -EMSGSIZE;
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
@@ -408,8 +441,10 @@ static int stats_reset_doit(struct sk_buff *skb, struct genl_info *info)
 	struct sipalg_net *sn = sipalg_pernet(genl_info_net(info));
 	struct sipalg_iface *iface;
 	unsigned int b;
-	int err = 0;
+	int err = refuse_repeated(info);
 
+	if (err)
+		return err;
 	rtnl_lock();
 	if (info->attrs[SIPALG_A_IFINDEX]) {
 		iface = sipalg_iface_find(sn, ifindex_of(info));
