@@ -254,6 +254,7 @@ declare -A PHONE_N=()
 # phone_start NAME udp|tcp LOCAL_IP SERVER_IP [TX]: ha_phone.py on lan.
 phone_start() {
 	local name=$1 dir=$SELFTEST_TMP/$1
+	rm -rf "$dir"
 	mkdir -p "$dir"
 	mkfifo "$dir/cmd"
 	ip netns exec lan python3 "$PEERS_DIR/ha_phone.py" "$2" "$3" 5060 "$4" 5060 \
@@ -336,7 +337,11 @@ before_failover() {
 	phone phone register "$REG_LIFETIME" || return 1
 	REGISTERED_AT=$SECONDS
 	phone phone register 300 || return 1
-	phone phone invite "sip:peer@$PEER_IP:5070" 20000 || return 1
+	if ! phone phone invite "sip:peer@$PEER_IP:5070" 20000; then
+		tail -n 20 "$SELFTEST_TMP/peer-$helper/errors.log" \
+			"$SELFTEST_TMP/peer-$helper/sipp.out" "$SELFTEST_TMP/phone/out"
+		return 1
+	fi
 	wait_for 100 test -s "$SELFTEST_TMP/peer-$helper/offer1" ||
 		{ echo "the peer saw no offer"; return 1; }
 	read -r OFFER_IP OFFER_PORT <"$SELFTEST_TMP/peer-$helper/offer1"

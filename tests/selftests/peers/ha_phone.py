@@ -206,10 +206,10 @@ class Phone:
 
     def invite(self, uri, port):
         if self.dialog is None:
-            host, _, port = uri.split("@", 1)[1].partition(":")
+            host, _, dport = uri.split("@", 1)[1].partition(":")
             self.dialog = {"uri": uri, "callid": self.new_id(), "cseq": 0,
                            "to": "<%s>" % uri,
-                           "dest": (host, int(port or 5060))}
+                           "dest": (host, int(dport or 5060))}
         d = self.dialog
         d["cseq"] += 1
         data = self.request("INVITE", d["uri"], d["callid"], d["cseq"],
