@@ -120,6 +120,30 @@ static int iface_set_doit(struct sk_buff *skb, struct genl_info *info)
 	return err;
 }
 
+/*
+ * Flows are flushed by the ifindex that assigned them, and the flows an
+ * nftables rule assigned carry none (0): only a real interface of the
+ * namespace may be named, or a flush would detach every one of those.
+ */
+static int flushable(struct net *net, struct genl_info *info)
+{
+	int err = 0;
+
+	if (ifindex_of(info) <= 0) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[SIPALG_A_IFINDEX],
+				    "ifindex must name an interface (1 or more)");
+		return -EINVAL;
+	}
+	rcu_read_lock();
+	if (!dev_get_by_index_rcu(net, ifindex_of(info)))
+		err = -ENODEV;
+	rcu_read_unlock();
+	if (err)
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[SIPALG_A_IFINDEX],
+				    "no interface with this ifindex in the network namespace");
+	return err;
+}
+
 static int iface_del_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	bool flush = nla_get_flag(info->attrs[SIPALG_A_FLUSH]);
@@ -130,6 +154,8 @@ static int iface_del_doit(struct sk_buff *skb, struct genl_info *info)
 	int err;
 
 	err = need_ifindex(info);
+	if (!err && flush)
+		err = flushable(net, info);
 	if (err)
 		return err;
 	rtnl_lock();
@@ -287,6 +313,8 @@ static int stat_attr(unsigned int ctr)
 	SAME(SIPALG_CTR_EXPECT_RENEWED, SIPALG_STAT_EXPECTATIONS_RENEWED);
 	SAME(SIPALG_CTR_REG_TRACKED, SIPALG_STAT_REGISTRATIONS_TRACKED);
 	SAME(SIPALG_CTR_REG_RELEASED, SIPALG_STAT_REGISTRATIONS_RELEASED);
+	SAME(SIPALG_CTR_EXPECT_REFUSED_DESTINATION,
+	     SIPALG_STAT_EXPECTATIONS_REFUSED_DESTINATION);
 	SAME(SIPALG_CTR_MALFORMED, SIPALG_STAT_MALFORMED_BAD_START_LINE);
 	MALFORMED(SIP_R_BAD_START_LINE, SIPALG_STAT_MALFORMED_BAD_START_LINE);
 	MALFORMED(SIP_R_BAD_HEADER, SIPALG_STAT_MALFORMED_BAD_HEADER);
