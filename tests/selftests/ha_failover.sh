@@ -364,7 +364,12 @@ before_failover() {
 	echo "the TCP phone's connection leaves rtr1 as ${TCP_PUBLIC:-?}"
 	# The last events reach rtr2 before rtr1 dies.
 	sleep 2
-	echo "rtr2's external cache before the failover:"
+	echo "rtr1 before the failover:"
+	r1 conntrack -L 2>&1
+	r1 conntrack -L expect 2>&1
+	echo "rtr1's internal cache:"
+	ctd rtr1 -i ct 2>&1
+	echo "rtr2's external cache:"
 	ctd rtr2 -e ct 2>&1
 	ctd rtr2 -e expect 2>&1
 }
@@ -374,7 +379,9 @@ failover() {
 	for r in sync0 lan0 wan0; do
 		ip -n rtr1 link set "$r" down || return 1
 	done
-	ctd rtr2 -c || { echo "conntrackd -c failed"; return 1; }
+	# Flows first: an expectation needs its master.
+	ctd rtr2 -c ct || { echo "conntrackd -c ct failed"; return 1; }
+	ctd rtr2 -c expect || { echo "conntrackd -c expect failed"; return 1; }
 	take_addresses rtr2 || return 1
 	ip -n lan neigh flush dev br0
 	ip -n wan neigh flush dev br0
