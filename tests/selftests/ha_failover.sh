@@ -26,7 +26,11 @@
 # (Expires 60, then again with Expires 300: a lifetime the router extends
 # with no other event on the flow), calls the sipp peer directly with RTP
 # both ways, and a second phone (192.168.1.200: every rewrite changes the
-# length) sends an INVITE over TCP to a TCP peer.
+# length) sends an INVITE over TCP to a TCP peer.  During the call the
+# phone sends CRLF keep-alives on the call's flow every 2 s: sipalg keeps
+# registrations alive, not calls, and with the test's 10 s UDP timeout the
+# call's flow (and the pinholes it owns) would otherwise expire before the
+# failover.
 #
 # Failover, as keepalived's notify script would do it: rtr1's links go
 # down (the sync link first: a dying router sends nothing more), rtr2

@@ -19,6 +19,10 @@ STATUS is the final response's code, or "timeout"):
   reinvite PORT        the same dialog, the offer moved to PORT
   bye                  ends the dialog
 
+While a dialog set up over UDP lasts, the phone sends a CRLF keep-alive
+(RFC 5626 3.5.1) on its flow every 2 s, as phones do to keep a NAT
+binding: the routers' UDP timeouts in the test are short.
+
 Requests that come in (the registrar forwarding a call) are answered: an
 INVITE with 200 and SDP (audio at LOCAL_PORT + 1000), a BYE or anything
 else with 200; each prints "incoming METHOD".  An ACK gets nothing.
@@ -86,6 +90,14 @@ class Phone:
             self.sock.connect(self.server)
             self.sock.settimeout(None)
         threading.Thread(target=self.receive, daemon=True).start()
+        threading.Thread(target=self.keepalive, daemon=True).start()
+
+    def keepalive(self):
+        while True:
+            time.sleep(2)
+            d = self.dialog
+            if self.transport == "udp" and d and d.get("up"):
+                self.send(b"\r\n\r\n", d["dest"])
 
     def new_id(self):
         return "%016x@%s" % (random.getrandbits(64), self.ip)
@@ -222,6 +234,7 @@ class Phone:
         if ";tag=" in to:
             d["to"] = to
         if self.transport == "udp" and resp.split(b" ")[1].startswith(b"2"):
+            d["up"] = True
             self.send(self.request("ACK", d["uri"], d["callid"], d["cseq"],
                                    d["to"]), d["dest"])
         return resp
@@ -229,6 +242,7 @@ class Phone:
     def bye(self):
         d = self.dialog
         d["cseq"] += 1
+        d["up"] = False
         data = self.request("BYE", d["uri"], d["callid"], d["cseq"], d["to"])
         return self.transaction(data, d["callid"], d["cseq"], "BYE",
                                 d["dest"])
