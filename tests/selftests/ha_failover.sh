@@ -328,7 +328,7 @@ before_failover() {
 	conntrackd_start || return 1
 	kamailio_start || return 1
 	sipp_start "peer-$helper" wan -sf "$PEERS_DIR/ha_callee.xml" \
-		-i "$PEER_IP" -p 5070 -m 1 -timeout 300
+		-i "$PEER_IP" -p 5070 -m 1 -timeout 900
 	TCP_RX=$SELFTEST_TMP/tcp-rx-$helper
 	: >"$TCP_RX"
 	ip netns exec wan python3 "$PEERS_DIR/ha_phone.py" tcp-peer "$TCP_PEER_IP" 5060 \
@@ -424,7 +424,11 @@ reinvite() {
 	before=$(rtr2_stat messages-rewritten)
 	rtp_stop phone-rtp
 	rtp_start phone-rtp2 lan "$PHONE_IP" 20100
-	phone phone reinvite 20100 || return 1
+	if ! phone phone reinvite 20100; then
+		tail -n 20 "$SELFTEST_TMP/peer-$helper/errors.log" \
+			"$SELFTEST_TMP/peer-$helper/sipp.out"
+		return 1
+	fi
 	wait_for 100 test -s "$SELFTEST_TMP/peer-$helper/offer2" ||
 		{ echo "the peer saw no re-INVITE"; return 1; }
 	read -r OFFER2_IP OFFER2_PORT <"$SELFTEST_TMP/peer-$helper/offer2"
