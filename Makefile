@@ -94,6 +94,7 @@ check:
 		scripts/run-layer unit -- $(MAKE) --no-print-directory -C tests/unit run; fi
 	@if [ -f tests/fuzz/Makefile ]; then \
 		scripts/run-layer fuzz -- $(MAKE) --no-print-directory -C tests/fuzz smoke; fi
+	@scripts/run-layer arch -- tests/arch/run.sh
 	@scripts/run-layer --needs build packaging -- tests/packaging/dkms.sh
 	@scripts/run-layer --needs build anywhere -- tests/packaging/checkout_anywhere.sh
 	@for k in $(CHECK_KVERS); do \

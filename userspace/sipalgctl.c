@@ -25,15 +25,19 @@ struct subcommand {
 };
 
 static const struct subcommand subcommands[] = {
+#ifndef SIPALGCTL_OFFLINE_ONLY	/* userspace/Makefile NETLINK=0 */
 	{ "enable", cmd_enable, false, "handle SIP flows through an interface (mode, malformed action)" },
 	{ "disable", cmd_disable, false, "stop handling new flows through an interface (--flush: and its flows)" },
 	{ "show", cmd_show, true, "show the interfaces sipalg is configured on" },
 	{ "stats", cmd_stats, true, "print (or --reset) the counters of the namespace or an interface" },
 	{ "flows", cmd_flows, true, "list the connections sipalg handles and their pinholes" },
+#endif
 	{ "parse", cmd_parse, true, "parse a SIP message as the module does and show what it found" },
 	{ "rewrite", cmd_rewrite, false, "print the bytes the module would send for a message" },
+#ifndef SIPALGCTL_OFFLINE_ONLY
 	{ "probe", cmd_probe, true, "is an ALG on the path to a reflector breaking SIP? (no module needed)" },
 	{ "reflect", cmd_reflect, false, "answer probes, on a public host (no module needed)" },
+#endif
 };
 
 #define N_SUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))

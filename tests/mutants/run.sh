@@ -16,6 +16,10 @@
 #                          --kernel debug), and then once on the stock
 #                          kernel too, whose verdict is printed as a comment
 #
+# or, for a behaviour no VM test can see (e.g. big-endian only), a check
+# that runs on the host in the mutant's tree, with its arguments:
+#   Killed-by: tests/arch/run.sh mips
+#
 # For each mutant (default: all, in name order): HEAD is exported into a
 # fresh directory (`git archive`: the working tree may hold someone else's
 # uncommitted edits and is never used), the patch is applied, everything is
@@ -116,12 +120,18 @@ build() {
 }
 
 # run_test NAME TEST [KERNEL]: the selftest in the VM of $tmp (on the debug
-# kernel with KERNEL debug, given three times the time).  Sets RC and NOTOK
-# (the names of the failing checks, " | "-separated: names hold ";").
+# kernel with KERNEL debug, given three times the time); any other check
+# runs on the host, in $tmp.  Sets RC and NOTOK (the names of the failing
+# checks, " | "-separated: names hold ";").
 run_test() {
-	local log=$logs/$1.vm.log vm=(--timeout "$vm_timeout")
+	local log=$logs/$1.vm.log vm=(--timeout "$vm_timeout") cmd
 	[ "${3:-}" != debug ] || vm=(--timeout $((3 * vm_timeout)) --kernel debug)
-	(cd "$tmp" && ./scripts/vm "${vm[@]}" -- "$2") >"$log" 2>&1
+	read -ra cmd <<<"$2"
+	case $2 in
+	tests/selftests/*)
+		(cd "$tmp" && ./scripts/vm "${vm[@]}" -- "${cmd[@]}") >"$log" 2>&1 ;;
+	*) (cd "$tmp" && timeout "$vm_timeout" "./${cmd[0]}" "${cmd[@]:1}") >"$log" 2>&1 ;;
+	esac
 	RC=$?
 	NOTOK=$(sed -n 's/^not ok [0-9]* - //p' "$log" | tr -d '\r' |
 		awk 'NR > 1 { printf " | " } { printf "%s", $0 }')
@@ -156,7 +166,8 @@ if [ $baseline = 1 ]; then
 	for t in "${tests[@]}"; do
 		k=$((k + 1))
 		start=$SECONDS
-		b=${t##*/}
+		b=${t%% *}
+		b=${b##*/}
 		run_test "baseline-${b%.sh}" "$t"
 		if [ "$RC" = 0 ] && [ -z "$NOTOK" ]; then
 			echo "ok $k - HEAD passes $t ($((SECONDS - start)) s)"
@@ -195,8 +206,8 @@ for n in "${names[@]}"; do
 		status=1
 		continue
 	fi
-	if [ ! -x "$tmp/$t" ]; then
-		echo "not ok $k - $n: $t is not an executable selftest at HEAD"
+	if [ ! -x "$tmp/${t%% *}" ]; then
+		echo "not ok $k - $n: ${t%% *} is not an executable test at HEAD"
 		status=1
 		continue
 	fi
