@@ -183,14 +183,18 @@ static bool cut_by_segment(const struct nf_conn *ct, enum sip_reason r)
 }
 
 /*
- * Whether the message parsed at the segment's first message position is
+ * Whether the message parsed at the segment's first message position
+ * (@first: the first parse of the segment, after any CR or LF there) is
  * really a message: where that position is unsure (sipalg_stream.c), one
- * that does not begin like a message is the continuation of another.
+ * that does not begin like a message is the continuation of another.  A
+ * continuation may itself begin with CR or LF (a line break cut by the
+ * segment end, a folded header line), so the position is not compared
+ * with the segment's start.
  */
-static bool is_continuation(const struct sipalg_pkt *p, unsigned int off,
+static bool is_continuation(const struct sipalg_pkt *p, bool first,
 			    enum sip_reason r)
 {
-	return p->seg.unsure && off == p->seg.start && r != SIP_OK &&
+	return p->seg.unsure && first && r != SIP_OK &&
 	       !cut_by_segment(p->ct, r);
 }
 
@@ -206,14 +210,15 @@ static enum sip_reason find_malformed(const struct sipalg_pkt *p,
 	const u8 *data = p->skb->data + p->dataoff;
 	unsigned int len = p->skb->len - p->dataoff, off = p->seg.start;
 	unsigned int flags = is_stream(p->ct) ? SIP_PARSE_STREAM : 0;
+	bool first = true;
 	enum sip_reason r;
 
-	for (;;) {
+	for (;; first = false) {
 		off += skip_keepalive(data + off, len - off);
 		if (off >= len)
 			return SIP_OK;
 		r = sip_parse(data + off, parse_len(len - off), flags, &s->msg);
-		if (cut_by_segment(p->ct, r) || is_continuation(p, off, r))
+		if (cut_by_segment(p->ct, r) || is_continuation(p, first, r))
 			return SIP_OK;
 		if (r != SIP_OK) {
 			*err_off = off + s->msg.err_off;
@@ -256,6 +261,7 @@ static int help_payload(const struct sipalg_pkt *p, struct sipalg_scratch *s)
 	unsigned int flags = is_stream(p->ct) ? SIP_PARSE_STREAM : 0;
 	enum ip_conntrack_dir dir = CTINFO2DIR(p->ctinfo);
 	enum sip_reason r = SIP_OK;
+	bool first = true;
 
 	if (p->pol.malformed == SIPALG_MALFORMED_DROP) {
 		r = find_malformed(p, s, &err_off);
@@ -267,14 +273,14 @@ static int help_payload(const struct sipalg_pkt *p, struct sipalg_scratch *s)
 			return NF_DROP;
 		}
 	}
-	for (;;) {
+	for (;; first = false) {
 		off += skip_keepalive(p->skb->data + p->dataoff + off,
 				      len - off);
 		if (off >= len)
 			break;
 		r = sip_parse(p->skb->data + p->dataoff + off,
 			      parse_len(len - off), flags, &s->msg);
-		if (is_continuation(p, off, r))
+		if (is_continuation(p, first, r))
 			break;
 		sipalg_policy_count(&p->pol, SIPALG_CTR_SEEN);
 		if (cut_by_segment(p->ct, r)) {

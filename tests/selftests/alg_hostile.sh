@@ -29,7 +29,7 @@ source "$(dirname "$0")/lib.sh"
 require modprobe nft conntrack python3 capsh
 
 # The RFC 4475/5118 torture messages.
-TORTURE_DIR=${TORTURE_DIR:-/work/shared/corpus}
+TORTURE_DIR=${TORTURE_DIR:-$REPO/tests/corpus/rfc}
 SEED=${SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
 HOSTILE_MUTANTS=${HOSTILE_MUTANTS:-80}
 SEEDS=("$REPO/tests/corpus" "$REPO/tests/fuzz/crashes" "$TORTURE_DIR")
