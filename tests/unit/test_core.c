@@ -333,7 +333,9 @@ static bool torture_covers_manifest(void)
 	bool ok = true;
 	FILE *m;
 
-	snprintf(path, sizeof(path), "%s/MANIFEST.tsv", torture_dir);
+	if (snprintf(path, sizeof(path), "%s/MANIFEST.tsv", torture_dir) >=
+	    (int)sizeof(path))
+		return failf("path too long: %s", torture_dir);
 	m = fopen(path, "r");
 	if (!m)
 		return failf("cannot open %s", path);
