@@ -11,6 +11,10 @@
 # make check-debug  make debug, then every selftest on the debug kernel;
 #                   any KASAN, KFENCE, kmemleak, lockdep, RCU or UBSAN
 #                   report fails it
+# make check-failover, make check-hostile
+#                   selftests not yet in make check: two routers synced by
+#                   conntrackd (ha_failover.sh), hostile traffic through the
+#                   router (alg_hostile.sh)
 # make demo         builds, boots the VM router and shows a call crossing the NAT
 #                   with sipalg, with no ALG and with the in-tree helper
 # make bench        the core's parser benchmark (tests/bench), then datagrams/s
