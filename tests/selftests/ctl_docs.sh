@@ -86,7 +86,7 @@ completion_offers() {
 	[ "$got" = "stats " ] || return 1
 	got=$(complete_words sipalgctl -j "" | tr '\n' ' ')
 	echo "sipalgctl -j <TAB>: $got"
-	[ "$got" = "flows parse show stats " ] || return 1
+	[ "$got" = "flows parse probe show stats " ] || return 1
 	got=$(complete_words sipalgctl --json show "" | tr '\n' ' ')
 	echo "sipalgctl --json show <TAB>: $got"
 	grep -qw lo <<<"$got" || return 1
