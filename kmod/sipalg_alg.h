@@ -45,6 +45,7 @@ struct sipalg_ct_data {
 	u8 mode;			/* that interface's policy at the time */
 	u8 malformed;
 	u16 flushed;			/* SIPALG_CT_FLUSHED: detached by a flush */
+	u64 stream[2];			/* sipalg_stream.c: TCP, per direction */
 };
 
 #define SIPALG_CT_FLUSHED	0x5f1d
@@ -72,6 +73,8 @@ enum sipalg_counter {
 	SIPALG_CTR_EXPECT_RENEWED,	/* the same pinholes asked for again */
 	SIPALG_CTR_REG_TRACKED,		/* 2xx to REGISTER with expiry > 0 */
 	SIPALG_CTR_REG_RELEASED,	/* expiry 0 */
+	SIPALG_CTR_EXPECT_REFUSED_DESTINATION, /* c= not the SDP sender's */
+	SIPALG_CTR_UNCHANGED_AGGREGATED, /* UDP: several datagrams in one skb */
 	SIPALG_CTR_MALFORMED,		/* first of SIP_R__COUNT - 1 reasons */
 	SIPALG_CTR_MAX = SIPALG_CTR_MALFORMED + SIP_R__COUNT - 1
 };
@@ -116,6 +119,8 @@ void sipalg_inet_to_addr(const union nf_inet_addr *ia, u8 family,
 extern struct nf_conntrack_helper sipalg_helpers[2];
 
 /* sipalg_expect.c */
+void sipalg_expect_register(void);
+void sipalg_expect_unregister(void);	/* after the helpers' */
 unsigned int sipalg_expect_media(struct nf_conn *ct,
 				 enum ip_conntrack_dir dir,
 				 const struct sip_msg *msg,
@@ -126,7 +131,20 @@ void sipalg_expect_remove(struct nf_conn *ct, enum sipalg_expect_class class,
 			  int dir);
 int sipalg_expect_signalling(struct nf_conn *ct, enum ip_conntrack_dir dir,
 			     const struct sip_endpoint *contact,
-			     const struct sip_xlat *xlat);
+			     const struct sip_xlat *xlat, unsigned int secs);
+
+/* sipalg_stream.c: where SIP messages begin in a TCP segment */
+struct sipalg_seg {
+	u32 seq;		/* of the payload's first byte */
+	unsigned int start;	/* offset of the first message */
+	bool unsure;		/* no message may begin there: a continuation */
+	bool old;		/* sent before: the position stays as it is */
+};
+
+bool sipalg_stream_start(const struct nf_conn *ct, enum ip_conntrack_dir dir,
+			 u32 seq, unsigned int len, struct sipalg_seg *seg);
+void sipalg_stream_at(struct nf_conn *ct, enum ip_conntrack_dir dir, u32 seq);
+void sipalg_stream_lost(struct nf_conn *ct, enum ip_conntrack_dir dir);
 
 /* sipalg_reg.c */
 void sipalg_reg_response(struct sk_buff *skb, struct nf_conn *ct,

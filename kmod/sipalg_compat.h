@@ -26,6 +26,22 @@ static inline void sipalg_exp_assign_helper(struct nf_conntrack_expect *exp,
 }
 
 /*
+ * Does @exp point at @helper?  Newer kernels (and 6.1.y stable) record the
+ * helper of the flow that made it (exp->helper) and the one it assigns
+ * (exp->assign_helper); older ones only the latter, in exp->helper.
+ */
+static inline bool sipalg_exp_uses_helper(const struct nf_conntrack_expect *exp,
+					  const struct nf_conntrack_helper *helper)
+{
+#ifdef SIPALG_HAVE_EXP_ASSIGN_HELPER
+	return rcu_access_pointer(exp->helper) == helper ||
+	       rcu_access_pointer(exp->assign_helper) == helper;
+#else
+	return rcu_access_pointer(exp->helper) == helper;
+#endif
+}
+
+/*
  * How an expectation expires: older kernels give each one a timer, which
  * unlinks it when it fires; newer ones (and 6.1.y stable since the 2025
  * backport) keep a jiffies32 deadline in exp->timeout and a garbage

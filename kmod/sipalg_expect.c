@@ -21,6 +21,7 @@
 #include <linux/module.h>
 #include <net/netfilter/nf_conntrack_core.h>
 #include <net/netfilter/nf_conntrack_expect.h>
+#include <net/netfilter/nf_conntrack_helper.h>
 #include <net/netfilter/nf_nat.h>
 
 #include "sipalg_alg.h"
@@ -47,6 +48,48 @@ static void nat_expected(struct nf_conn *ct, struct nf_conntrack_expect *exp)
 	range.min_proto = exp->saved_proto;
 	range.max_proto = exp->saved_proto;
 	nf_nat_setup_info(ct, &range, NF_NAT_MANIP_DST);
+}
+
+/*
+ * Known by name to the conntrack core, so that ctnetlink can list an
+ * expectation's function and conntrackd can recreate the expectation on
+ * another router (CTA_EXPECT_FN "sipalg").
+ */
+static struct nf_ct_helper_expectfn nat_expectfn = {
+	.name = SIPALG_HELPER_NAME,
+	.expectfn = nat_expected,
+};
+
+void sipalg_expect_register(void)
+{
+	nf_ct_helper_expectfn_register(&nat_expectfn);
+}
+
+/* Does @exp point into this module (its function or one of its helpers)? */
+static bool refers_to_us(struct nf_conntrack_expect *exp, void *data)
+{
+	return exp->expectfn == nat_expected ||
+	       sipalg_exp_uses_helper(exp, &sipalg_helpers[0]) ||
+	       sipalg_exp_uses_helper(exp, &sipalg_helpers[1]);
+}
+
+/*
+ * After the helpers are unregistered.  nf_conntrack_helper_unregister()
+ * removes the helper's expectations before it detaches the helper from its
+ * flows, and until then those flows still run sipalg_help() and may open
+ * new pinholes: these would outlive the module, with their expectfn and
+ * helpers pointing into freed memory, and the next packet matching one, or
+ * a listing of them, would touch it.  Now that no flow runs sipalg's code,
+ * every expectation that still refers to the module is removed, as
+ * nf_nat_sip does for its own on exit.  The function is unpublished first
+ * (and readers that found it waited for), so that ctnetlink cannot create
+ * a new one in between.
+ */
+void sipalg_expect_unregister(void)
+{
+	nf_ct_helper_expectfn_unregister(&nat_expectfn);
+	synchronize_rcu();
+	nf_ct_expect_iterate_destroy(refers_to_us, NULL);
 }
 
 static bool is_ours(const struct nf_conntrack_expect *exp)
@@ -105,6 +148,7 @@ struct pinhole_req {
 	union nf_inet_addr to;		/* with nat: where it is delivered */
 	__be16 to_port;
 	struct nf_conntrack_helper *assign; /* helper for the new flow */
+	unsigned int flags;		/* NF_CT_EXPECT_* */
 };
 
 /*
@@ -125,6 +169,7 @@ static struct nf_conntrack_expect *open_pinhole(struct nf_conn *ct,
 	nf_ct_expect_init(exp, req->class, nf_ct_l3num(ct), req->src,
 			  &req->dst, req->l4proto, NULL, &req->dst_port);
 	exp->dir = req->dir;
+	exp->flags = req->flags;
 	if (req->nat) {
 		exp->saved_addr = req->to;
 		exp->saved_proto.all = req->to_port;
@@ -248,16 +293,34 @@ static bool addr_is_zero(const struct sip_addr *a)
 }
 
 /*
+ * A pinhole leads only to the side that sent the SDP: to its address in
+ * the conntrack tuple (tuple[dir].src, before NAT), which for a translated
+ * sender is its internal address.  A c= naming anything else, the router
+ * itself, another LAN host or a third party, would let a peer steer
+ * traffic from anywhere to an address of its choice: it opens nothing.
+ */
+static bool sent_by_announcer(const struct nf_conn *ct,
+			      enum ip_conntrack_dir dir,
+			      const struct sip_pinhole *rtp)
+{
+	struct sip_addr sender;
+
+	sipalg_inet_to_addr(&ct->tuplehash[dir].tuple.src.u3, nf_ct_l3num(ct),
+			    &sender);
+	return sip_addr_equal(&rtp->dst.addr, &sender);
+}
+
+/*
  * What the RTP pinhole @rtp asks for, in @req (media arrives in the
  * direction opposite to the message).  Returns whether its public port may
- * differ from the announced one (the planner then rewrites m=).
+ * differ from the announced one (the planner then rewrites m=).  The
+ * caller has checked sent_by_announcer().
  */
 static bool media_req(const struct sip_msg *msg, enum ip_conntrack_dir dir,
 		      const struct sip_pinhole *rtp,
 		      const struct sip_xlat *xlat, struct pinhole_req *req)
 {
 	const struct sip_media *m = &msg->media[rtp->media];
-	bool translated;
 
 	memset(req, 0, sizeof(*req));
 	req->class = SIPALG_EXPECT_MEDIA;
@@ -265,9 +328,7 @@ static bool media_req(const struct sip_msg *msg, enum ip_conntrack_dir dir,
 	req->dir = !dir;
 	req->dst_port = htons(rtp->dst.port);
 	req->to_port = req->dst_port;
-	translated = xlat && xlat->side == SIP_SENDER_NATED &&
-		     sip_addr_equal(&rtp->dst.addr, &xlat->internal.addr);
-	if (!translated) {
+	if (!xlat || xlat->side != SIP_SENDER_NATED) {
 		sipalg_addr_to_inet(&rtp->dst.addr, &req->dst);
 		return false;
 	}
@@ -331,7 +392,8 @@ static void map_port(struct sip_port_map *map, unsigned int *n, u16 announced,
  * Find the open pinholes of every m= line the message asks for; false if
  * one is missing.  Under nf_conntrack_expect_lock.
  */
-static bool find_media(struct nf_conn_help *help, enum ip_conntrack_dir dir,
+static bool find_media(const struct nf_conn *ct, struct nf_conn_help *help,
+		       enum ip_conntrack_dir dir,
 		       const struct sip_msg *msg, const struct sip_plan *plan,
 		       const struct sip_xlat *xlat,
 		       struct nf_conntrack_expect **found, unsigned int *n_found,
@@ -345,7 +407,9 @@ static bool find_media(struct nf_conn_help *help, enum ip_conntrack_dir dir,
 		bool remap;
 		u16 port;
 
-		if (rtp->kind != SIP_PINHOLE_RTP || addr_is_zero(&rtp->dst.addr))
+		if (rtp->kind != SIP_PINHOLE_RTP ||
+		    addr_is_zero(&rtp->dst.addr) ||
+		    !sent_by_announcer(ct, dir, rtp))
 			continue;
 		remap = media_req(msg, dir, rtp, xlat, &req);
 		found[*n_found] = find_same(help, &req, remap);
@@ -389,7 +453,7 @@ static bool renew_media(struct nf_conn *ct, enum ip_conntrack_dir dir,
 	if (!help || !READ_ONCE(help->expecting[SIPALG_EXPECT_MEDIA]))
 		return false;
 	spin_lock_bh(&nf_conntrack_expect_lock);
-	same = find_media(help, dir, msg, plan, xlat, found, &n, map, n_map) &&
+	same = find_media(ct, help, dir, msg, plan, xlat, found, &n, map, n_map) &&
 	       n && count_media(help, !dir) == n;
 	for (i = 0; same && i < n; i++)
 		sipalg_exp_renew(found[i], secs);
@@ -426,6 +490,10 @@ unsigned int sipalg_expect_media(struct nf_conn *ct,
 
 		if (rtp->kind != SIP_PINHOLE_RTP || addr_is_zero(&rtp->dst.addr))
 			continue;
+		if (!sent_by_announcer(ct, dir, rtp)) {
+			sipalg_count(ct, SIPALG_CTR_EXPECT_REFUSED_DESTINATION);
+			continue;
+		}
 		remap = media_req(msg, dir, rtp, xlat, &req);
 		port = open_media(ct, &req, rtp,
 				  find_pinhole(plan, rtp->media, SIP_PINHOLE_RTCP),
@@ -438,12 +506,15 @@ unsigned int sipalg_expect_media(struct nf_conn *ct,
 
 /*
  * Let the registrar (@dir's sender) reach the registered Contact @contact
- * (as the registrar knows it) with a new flow, e.g. an INVITE from another
- * port.  The new flow is helped by sipalg too.
+ * (as the registrar knows it) with new flows, e.g. INVITEs from other
+ * ports, for the registration's lifetime @secs: the pinhole is permanent
+ * (every new flow from the registrar uses it, not only the first) and is
+ * opened again, for the lifetime granted then, by each accepted REGISTER.
+ * The new flows are helped by sipalg too.
  */
 int sipalg_expect_signalling(struct nf_conn *ct, enum ip_conntrack_dir dir,
 			     const struct sip_endpoint *contact,
-			     const struct sip_xlat *xlat)
+			     const struct sip_xlat *xlat, unsigned int secs)
 {
 	struct nf_conn_help *help = nfct_help(ct);
 	struct nf_conntrack_expect *exp;
@@ -453,6 +524,7 @@ int sipalg_expect_signalling(struct nf_conn *ct, enum ip_conntrack_dir dir,
 		.dir = dir,
 		.src = &ct->tuplehash[dir].tuple.src.u3,
 		.dst_port = htons(contact->port),
+		.flags = NF_CT_EXPECT_PERMANENT,
 	};
 
 	sipalg_addr_to_inet(&contact->addr, &req.dst);
@@ -467,6 +539,10 @@ int sipalg_expect_signalling(struct nf_conn *ct, enum ip_conntrack_dir dir,
 	exp = open_pinhole(ct, &req);
 	if (!exp)
 		return -ENOSPC;
+	/* The policy's timeout is only the initial one. */
+	spin_lock_bh(&nf_conntrack_expect_lock);
+	sipalg_exp_renew(exp, secs);
+	spin_unlock_bh(&nf_conntrack_expect_lock);
 	nf_ct_expect_put(exp);
 	return 0;
 }

@@ -35,8 +35,38 @@ static const struct nla_policy ifindex_policy[SIPALG_A_MAX + 1] = {
 	[SIPALG_A_IFINDEX]	= { .type = NLA_U32 },
 };
 
+/*
+ * nla_parse() keeps the last of an attribute given twice; a request that
+ * names two interfaces or two modes is ambiguous, and is refused.  The
+ * policy has already refused types past SIPALG_A_MAX.
+ */
+static int refuse_repeated(struct genl_info *info)
+{
+	unsigned long seen = 0;
+	struct nlattr *a;
+	int rem;
+
+	BUILD_BUG_ON(SIPALG_A_MAX >= BITS_PER_LONG);
+	nla_for_each_attr(a, genlmsg_data(info->genlhdr),
+			  genlmsg_len(info->genlhdr), rem) {
+		if (nla_type(a) > SIPALG_A_MAX)
+			continue;
+		if (seen & BIT(nla_type(a))) {
+			NL_SET_ERR_MSG_ATTR(info->extack, a,
+					    "attribute given more than once");
+			return -EINVAL;
+		}
+		seen |= BIT(nla_type(a));
+	}
+	return 0;
+}
+
 static int need_ifindex(struct genl_info *info)
 {
+	int err = refuse_repeated(info);
+
+	if (err)
+		return err;
 	if (!info->attrs[SIPALG_A_IFINDEX]) {
 		NL_SET_ERR_MSG(info->extack,
 			       "missing SIPALG_A_IFINDEX: which interface");
@@ -120,6 +150,30 @@ static int iface_set_doit(struct sk_buff *skb, struct genl_info *info)
 	return err;
 }
 
+/*
+ * Flows are flushed by the ifindex that assigned them, and the flows an
+ * nftables rule assigned carry none (0): only a real interface of the
+ * namespace may be named, or a flush would detach every one of those.
+ */
+static int flushable(struct net *net, struct genl_info *info)
+{
+	int err = 0;
+
+	if (ifindex_of(info) <= 0) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[SIPALG_A_IFINDEX],
+				    "ifindex must name an interface (1 or more)");
+		return -EINVAL;
+	}
+	rcu_read_lock();
+	if (!dev_get_by_index_rcu(net, ifindex_of(info)))
+		err = -ENODEV;
+	rcu_read_unlock();
+	if (err)
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[SIPALG_A_IFINDEX],
+				    "no interface with this ifindex in the network namespace");
+	return err;
+}
+
 static int iface_del_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	bool flush = nla_get_flag(info->attrs[SIPALG_A_FLUSH]);
@@ -130,6 +184,8 @@ static int iface_del_doit(struct sk_buff *skb, struct genl_info *info)
 	int err;
 
 	err = need_ifindex(info);
+	if (!err && flush)
+		err = flushable(net, info);
 	if (err)
 		return err;
 	rtnl_lock();
@@ -287,6 +343,9 @@ static int stat_attr(unsigned int ctr)
 	SAME(SIPALG_CTR_EXPECT_RENEWED, SIPALG_STAT_EXPECTATIONS_RENEWED);
 	SAME(SIPALG_CTR_REG_TRACKED, SIPALG_STAT_REGISTRATIONS_TRACKED);
 	SAME(SIPALG_CTR_REG_RELEASED, SIPALG_STAT_REGISTRATIONS_RELEASED);
+	SAME(SIPALG_CTR_EXPECT_REFUSED_DESTINATION,
+	     SIPALG_STAT_EXPECTATIONS_REFUSED_DESTINATION);
+	SAME(SIPALG_CTR_UNCHANGED_AGGREGATED, SIPALG_STAT_UNCHANGED_AGGREGATED);
 	SAME(SIPALG_CTR_MALFORMED, SIPALG_STAT_MALFORMED_BAD_START_LINE);
 	MALFORMED(SIP_R_BAD_START_LINE, SIPALG_STAT_MALFORMED_BAD_START_LINE);
 	MALFORMED(SIP_R_BAD_HEADER, SIPALG_STAT_MALFORMED_BAD_HEADER);
@@ -343,8 +402,11 @@ static int stats_get_doit(struct sk_buff *skb, struct genl_info *info)
 	struct sipalg_iface *iface = NULL;
 	struct sk_buff *msg;
 	void *hdr;
-	int err = -EMSGSIZE;
+	int err = refuse_repeated(info);
 
+	if (err)
+		return err;
+	err = -EMSGSIZE;
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
@@ -379,8 +441,10 @@ static int stats_reset_doit(struct sk_buff *skb, struct genl_info *info)
 	struct sipalg_net *sn = sipalg_pernet(genl_info_net(info));
 	struct sipalg_iface *iface;
 	unsigned int b;
-	int err = 0;
+	int err = refuse_repeated(info);
 
+	if (err)
+		return err;
 	rtnl_lock();
 	if (info->attrs[SIPALG_A_IFINDEX]) {
 		iface = sipalg_iface_find(sn, ifindex_of(info));

@@ -104,6 +104,7 @@ struct sipalg_pkt {
 	struct nf_conn *ct;
 	enum ip_conntrack_info ctinfo;
 	struct sipalg_policy pol;
+	struct sipalg_seg seg;		/* TCP: where messages begin */
 };
 
 /*
@@ -182,6 +183,22 @@ static bool cut_by_segment(const struct nf_conn *ct, enum sip_reason r)
 }
 
 /*
+ * Whether the message parsed at the segment's first message position
+ * (@first: the first parse of the segment, after any CR or LF there) is
+ * really a message: where that position is unsure (sipalg_stream.c), one
+ * that does not begin like a message is the continuation of another.  A
+ * continuation may itself begin with CR or LF (a line break cut by the
+ * segment end, a folded header line), so the position is not compared
+ * with the segment's start.
+ */
+static bool is_continuation(const struct sipalg_pkt *p, bool first,
+			    enum sip_reason r)
+{
+	return p->seg.unsure && first && r != SIP_OK &&
+	       !cut_by_segment(p->ct, r);
+}
+
+/*
  * In drop mode a segment is refused before any of it is changed: a TCP
  * rewrite records a sequence adjustment, which a dropped segment must not
  * leave behind.
@@ -191,16 +208,17 @@ static enum sip_reason find_malformed(const struct sipalg_pkt *p,
 				      unsigned int *err_off)
 {
 	const u8 *data = p->skb->data + p->dataoff;
-	unsigned int len = p->skb->len - p->dataoff, off = 0;
+	unsigned int len = p->skb->len - p->dataoff, off = p->seg.start;
 	unsigned int flags = is_stream(p->ct) ? SIP_PARSE_STREAM : 0;
+	bool first = true;
 	enum sip_reason r;
 
-	for (;;) {
+	for (;; first = false) {
 		off += skip_keepalive(data + off, len - off);
 		if (off >= len)
 			return SIP_OK;
 		r = sip_parse(data + off, parse_len(len - off), flags, &s->msg);
-		if (cut_by_segment(p->ct, r))
+		if (cut_by_segment(p->ct, r) || is_continuation(p, first, r))
 			return SIP_OK;
 		if (r != SIP_OK) {
 			*err_off = off + s->msg.err_off;
@@ -212,13 +230,38 @@ static enum sip_reason find_malformed(const struct sipalg_pkt *p,
 	}
 }
 
+/*
+ * TCP: remember where the direction's next message begins, after the
+ * messages of this segment from @off on were handled (@r: the last parse;
+ * @grown: how much the segment grew before @off).
+ */
+static void track_stream(const struct sipalg_pkt *p, unsigned int off,
+			 unsigned int len, enum sip_reason r, s32 grown,
+			 const struct sip_msg *msg)
+{
+	enum ip_conntrack_dir dir = CTINFO2DIR(p->ctinfo);
+	u32 at = p->seg.seq + off - grown;	/* as the sender numbered it */
+
+	if (p->seg.old)
+		return;
+	if (off >= len)
+		sipalg_stream_at(p->ct, dir, at);
+	else if (cut_by_segment(p->ct, r) && msg->hdr_end &&
+		 msg->has_content_length)
+		sipalg_stream_at(p->ct, dir,
+				 at + msg->hdr_end + msg->content_length);
+	else
+		sipalg_stream_lost(p->ct, dir);
+}
+
 static int help_payload(const struct sipalg_pkt *p, struct sipalg_scratch *s)
 {
-	unsigned int len = p->skb->len - p->dataoff, off = 0, err_off = 0;
-	unsigned int orig_len = p->skb->len;
+	unsigned int len = p->skb->len - p->dataoff, off = p->seg.start;
+	unsigned int orig_len = p->skb->len, err_off = 0;
 	unsigned int flags = is_stream(p->ct) ? SIP_PARSE_STREAM : 0;
 	enum ip_conntrack_dir dir = CTINFO2DIR(p->ctinfo);
-	enum sip_reason r;
+	enum sip_reason r = SIP_OK;
+	bool first = true;
 
 	if (p->pol.malformed == SIPALG_MALFORMED_DROP) {
 		r = find_malformed(p, s, &err_off);
@@ -230,14 +273,16 @@ static int help_payload(const struct sipalg_pkt *p, struct sipalg_scratch *s)
 			return NF_DROP;
 		}
 	}
-	for (;;) {
+	for (;; first = false) {
 		off += skip_keepalive(p->skb->data + p->dataoff + off,
 				      len - off);
 		if (off >= len)
 			break;
-		sipalg_policy_count(&p->pol, SIPALG_CTR_SEEN);
 		r = sip_parse(p->skb->data + p->dataoff + off,
 			      parse_len(len - off), flags, &s->msg);
+		if (is_continuation(p, first, r))
+			break;
+		sipalg_policy_count(&p->pol, SIPALG_CTR_SEEN);
 		if (cut_by_segment(p->ct, r)) {
 			sipalg_policy_count(&p->pol,
 					    SIPALG_CTR_UNCHANGED_SPANS_SEGMENTS);
@@ -257,31 +302,38 @@ static int help_payload(const struct sipalg_pkt *p, struct sipalg_scratch *s)
 		if (!flags)
 			break;
 	}
-	if (flags && p->skb->len != orig_len)
+	if (!flags)
+		return NF_ACCEPT;
+	track_stream(p, off, len, r, (s32)p->skb->len - (s32)orig_len,
+		     &s->msg);
+	if (p->skb->len != orig_len)
 		sipalg_tcp_seqadj(p->skb, p->ct, p->ctinfo, p->protoff,
 				  (s32)p->skb->len - (s32)orig_len);
 	return NF_ACCEPT;
 }
 
 static bool payload_offset(const struct sk_buff *skb, unsigned int protoff,
-			   const struct nf_conn *ct,
-			   enum ip_conntrack_info ctinfo, unsigned int *dataoff)
+			   struct sipalg_pkt *p)
 {
 	struct tcphdr _th;
 	const struct tcphdr *th;
 
-	if (!is_stream(ct)) {
-		*dataoff = protoff + sizeof(struct udphdr);
+	if (!is_stream(p->ct)) {
+		p->dataoff = protoff + sizeof(struct udphdr);
 		return true;
 	}
 	/* No payload on the handshake; a SYN with data is not SIP's. */
-	if (ctinfo != IP_CT_ESTABLISHED && ctinfo != IP_CT_ESTABLISHED_REPLY)
+	if (p->ctinfo != IP_CT_ESTABLISHED &&
+	    p->ctinfo != IP_CT_ESTABLISHED_REPLY)
 		return false;
 	th = skb_header_pointer(skb, protoff, sizeof(_th), &_th);
 	if (!th)
 		return false;
-	*dataoff = protoff + th->doff * 4;
-	return true;
+	p->dataoff = protoff + th->doff * 4;
+	return p->dataoff < skb->len &&
+	       sipalg_stream_start(p->ct, CTINFO2DIR(p->ctinfo),
+				   ntohl(th->seq), skb->len - p->dataoff,
+				   &p->seg);
 }
 
 /*
@@ -308,6 +360,22 @@ static bool is_icmp_error(const struct sk_buff *skb, const struct nf_conn *ct,
 	return proto != nf_ct_protonum(ct);
 }
 
+/*
+ * A UDP skb that holds several datagrams (UDP GSO from a local sender or a
+ * veth peer, or GRO forwarding) is cut back into datagrams of gso_size
+ * bytes on its way out: a rewrite that changed one datagram's length would
+ * shift every later one.  It passes unchanged, counted.  (TCP aggregates
+ * are one byte stream and are handled as such.)
+ */
+static bool is_udp_aggregate(const struct sk_buff *skb,
+			     const struct nf_conn *ct)
+{
+	if (is_stream(ct) || !skb_is_gso(skb))
+		return false;
+	sipalg_count(ct, SIPALG_CTR_UNCHANGED_AGGREGATED);
+	return true;
+}
+
 int sipalg_help(struct sk_buff *skb, unsigned int protoff, struct nf_conn *ct,
 		enum ip_conntrack_info ctinfo)
 {
@@ -316,10 +384,10 @@ int sipalg_help(struct sk_buff *skb, unsigned int protoff, struct nf_conn *ct,
 	};
 	int verdict = NF_ACCEPT;
 
-	if (is_icmp_error(skb, ct, ctinfo))
+	if (is_icmp_error(skb, ct, ctinfo) || is_udp_aggregate(skb, ct))
 		return NF_ACCEPT;
-	if (payload_offset(skb, protoff, ct, ctinfo, &p.dataoff) &&
-	    p.dataoff < skb->len && !skb_linearize(skb)) {
+	if (payload_offset(skb, protoff, &p) && p.dataoff < skb->len &&
+	    !skb_linearize(skb)) {
 		/* The hook holds it already; the policy's pointers need it. */
 		rcu_read_lock();
 		sipalg_policy_get(ct, &p.pol);

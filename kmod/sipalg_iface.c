@@ -17,10 +17,11 @@
  *   before destination NAT (NF_IP_PRI_NAT_DST); nftables rules at mangle
  *   priority still come first, so an explicit `ct helper` wins.
  * - Leaving: POST_ROUTING just before source NAT (NF_IP_PRI_NAT_SRC), which
- *   covers forwarded and locally generated flows.  Destination NAT of the
- *   flow (port forward, LOCAL_OUT DNAT) may already have been set up there,
- *   without the helper, so the sequence adjustment of a TCP flow is added
- *   here.
+ *   covers forwarded and locally generated flows.
+ * - Destination NAT may have been set up before either hook, without the
+ *   helper: a port forward in LOCAL_OUT, or an nftables nat chain at a
+ *   priority below NF_IP_PRI_NAT_DST - 1.  So every TCP flow assigned gets
+ *   the sequence adjustment here, whichever hook assigns it.
  * - Only a conntrack that is new and unconfirmed (the flow's first packet),
  *   UDP or TCP with a port of ports= on either side, and without a helper
  *   is assigned.  IPS_HELPER is set as nftables does, so that no later
@@ -113,7 +114,7 @@ static bool is_sip_port(__be16 port)
 }
 
 static void assign(struct nf_conn *ct, u8 l4proto, int ifindex,
-		   union sipalg_iface_cfg cfg, bool leaving)
+		   union sipalg_iface_cfg cfg)
 {
 	struct nf_conn_help *help = nfct_help(ct);
 	struct sipalg_ct_data *d;
@@ -124,7 +125,7 @@ static void assign(struct nf_conn *ct, u8 l4proto, int ifindex,
 		return;
 	if (!help && !nf_ct_helper_ext_add(ct, GFP_ATOMIC))
 		return;
-	if (leaving && l4proto == IPPROTO_TCP && !nfct_seqadj(ct) &&
+	if (l4proto == IPPROTO_TCP && !nfct_seqadj(ct) &&
 	    !nfct_seqadj_ext_add(ct))
 		return;
 	/* Adding an extension may have moved the others. */
@@ -173,7 +174,7 @@ static unsigned int sipalg_assign_hook(void *priv, struct sk_buff *skb,
 		return NF_ACCEPT;
 	cfg.word = READ_ONCE(iface->cfg.word);
 	if (cfg.enabled)
-		assign(ct, l4proto, dev->ifindex, cfg, leaving);
+		assign(ct, l4proto, dev->ifindex, cfg);
 	return NF_ACCEPT;
 }
 

@@ -50,8 +50,8 @@ MODULE_PARM_DESC(max_flow_pinholes,
 
 /*
  * Expectations.  Signalling: the registrar's requests to a registered
- * Contact; the ALG keeps these alive for the registration's lifetime, this
- * is only the initial timeout.  Media: RTP + RTCP per accepted m= line, both
+ * Contact; the ALG sets them to the registration's lifetime, this is only
+ * the initial timeout.  Media: RTP + RTCP per accepted m= line, both
  * directions, several calls sharing one signalling flow.
  */
 static struct nf_conntrack_expect_policy
@@ -172,6 +172,7 @@ static int __init sipalg_init(void)
 	ret = sipalg_net_register();
 	if (ret)
 		goto err_help;
+	sipalg_expect_register();
 	ret = nf_conntrack_helpers_register(sipalg_helpers,
 					    ARRAY_SIZE(sipalg_helpers));
 	if (ret) {
@@ -189,6 +190,7 @@ err_helpers:
 	nf_conntrack_helpers_unregister(sipalg_helpers,
 					ARRAY_SIZE(sipalg_helpers));
 err_net:
+	sipalg_expect_unregister();
 	sipalg_net_unregister();
 err_help:
 	sipalg_help_exit();
@@ -200,6 +202,7 @@ static void __exit sipalg_exit(void)
 	sipalg_ctl_unregister();
 	nf_conntrack_helpers_unregister(sipalg_helpers,
 					ARRAY_SIZE(sipalg_helpers));
+	sipalg_expect_unregister();
 	sipalg_net_unregister();
 	sipalg_help_exit();
 }

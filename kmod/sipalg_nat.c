@@ -8,6 +8,7 @@
 #include <linux/in6.h>
 #include <linux/tcp.h>
 #include <net/netfilter/nf_nat_helper.h>
+#include <net/netfilter/nf_conntrack_ecache.h>
 #include <net/netfilter/nf_conntrack_seqadj.h>
 
 #include "sipalg_alg.h"
@@ -129,6 +130,13 @@ static bool make_room(struct sk_buff *skb, const struct sip_plan *plan)
  * A TCP segment's payload grew by @delta bytes (negative: shrank): from
  * this segment on, the sequence numbers of its direction (and the ACKs of
  * the other) are shifted by the NAT core.
+ *
+ * ctnetlink puts a flow's sequence adjustment in an event only when the
+ * event carries IPCT_SEQADJ, and nothing in the NAT core raises it: without
+ * it conntrackd's backup router would take over the connection with no
+ * adjustment and forward the rest of the stream off by the sum of the
+ * length changes.  The event is delivered after the helper, when the
+ * packet is confirmed, so it carries this segment's adjustment.
  */
 void sipalg_tcp_seqadj(struct sk_buff *skb, struct nf_conn *ct,
 		       enum ip_conntrack_info ctinfo, unsigned int protoff,
@@ -136,8 +144,10 @@ void sipalg_tcp_seqadj(struct sk_buff *skb, struct nf_conn *ct,
 {
 	const struct tcphdr *th = (const struct tcphdr *)(skb->data + protoff);
 
-	if (delta)
-		nf_ct_seqadj_set(ct, ctinfo, th->seq, delta);
+	if (!delta)
+		return;
+	nf_ct_seqadj_set(ct, ctinfo, th->seq, delta);
+	nf_conntrack_event_cache(IPCT_SEQADJ, ct);
 }
 
 /*

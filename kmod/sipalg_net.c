@@ -39,6 +39,9 @@ static const char *const counter_names[SIPALG_CTR_MALFORMED] = {
 	[SIPALG_CTR_EXPECT_RENEWED] = "expectations-renewed",
 	[SIPALG_CTR_REG_TRACKED] = "registrations-tracked",
 	[SIPALG_CTR_REG_RELEASED] = "registrations-released",
+	[SIPALG_CTR_EXPECT_REFUSED_DESTINATION] =
+		"expectations-refused-destination",
+	[SIPALG_CTR_UNCHANGED_AGGREGATED] = "unchanged-aggregated",
 };
 
 /*

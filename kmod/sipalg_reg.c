@@ -60,6 +60,18 @@ static u32 granted_expiry(const struct sip_msg *msg,
 	return 0;
 }
 
+/*
+ * Only a live flow is kept alive: a TCP connection that is closing or
+ * closed (FIN or RST seen; the TCP tracker has already moved its state for
+ * this packet) goes with the TCP timeouts, or a closed connection would
+ * stay in the table for the registration's lifetime.
+ */
+static bool flow_alive(const struct nf_conn *ct)
+{
+	return nf_ct_protonum(ct) != IPPROTO_TCP ||
+	       READ_ONCE(ct->proto.tcp.state) == TCP_CONNTRACK_ESTABLISHED;
+}
+
 /* Longest keep-alive we grant, whatever the registrar says. */
 #define SIPALG_MAX_REG_SECS	(24 * 3600)
 
@@ -101,15 +113,15 @@ void sipalg_reg_response(struct sk_buff *skb, struct nf_conn *ct,
 		sipalg_count(ct, SIPALG_CTR_REG_RELEASED);
 		return;
 	}
-	if (nf_ct_expires(ct) < secs * HZ)
+	if (flow_alive(ct) && nf_ct_expires(ct) < secs * HZ)
 		sipalg_ct_refresh(ct, skb, secs * HZ);
-	sipalg_expect_signalling(ct, dir, &phone, nat ? xlat : NULL);
+	sipalg_expect_signalling(ct, dir, &phone, nat ? xlat : NULL, secs);
 	sipalg_count(ct, SIPALG_CTR_REG_TRACKED);
 }
 
 /*
  * Every packet of the flow refreshes its conntrack to the protocol timeout;
- * put the registration's lifetime back on top of it.
+ * put the registration's lifetime back on top of it, while the flow lives.
  */
 void sipalg_reg_keepalive(struct nf_conn *ct, const struct sk_buff *skb)
 {
@@ -119,6 +131,6 @@ void sipalg_reg_keepalive(struct nf_conn *ct, const struct sk_buff *skb)
 	if (!until)
 		return;
 	left = (long)(until - jiffies);
-	if (left > 0 && nf_ct_expires(ct) < (unsigned long)left)
+	if (left > 0 && flow_alive(ct) && nf_ct_expires(ct) < (unsigned long)left)
 		sipalg_ct_refresh(ct, skb, left);
 }

@@ -281,13 +281,6 @@ static void show_usage(FILE *f)
 	      "Exit status: 0 done, 1 failed, 2 usage error, 3 module not loaded.\n", f);
 }
 
-struct iface_entry {
-	unsigned int ifindex;
-	char name[IF_NAMESIZE];
-	bool enabled;
-	unsigned int mode, malformed;
-};
-
 struct iface_list {
 	struct iface_entry *v;
 	size_t n, cap;
@@ -322,6 +315,26 @@ static int iface_cb(const struct nlmsghdr *nlh, void *data)
 	e->mode = tb[SIPALG_A_MODE] ? mnl_attr_get_u8(tb[SIPALG_A_MODE]) : 0;
 	e->malformed = tb[SIPALG_A_MALFORMED] ? mnl_attr_get_u8(tb[SIPALG_A_MALFORMED]) : 0;
 	return MNL_CB_OK;
+}
+
+int ctl_iface_list(struct iface_entry **v, size_t *n)
+{
+	char buf[SGENL_MSG_SIZE];
+	struct iface_list l = { 0 };
+	struct sgenl g;
+	int ret = sgenl_open(&g);
+
+	if (ret)
+		return ret;
+	ret = sgenl_talk(&g, sgenl_request(&g, buf, SIPALG_CMD_IFACE_GET, true), iface_cb, &l);
+	sgenl_close(&g);
+	if (ret) {
+		free(l.v);
+		return EXIT_FAIL;
+	}
+	*v = l.v;
+	*n = l.n;
+	return EXIT_OK;
 }
 
 static int by_ifindex(const void *a, const void *b)

@@ -29,6 +29,8 @@ static const char *const stat_names[SIPALG_STAT_MALFORMED_BAD_START_LINE] = {
 	[SIPALG_STAT_EXPECTATIONS_RENEWED] = "expectations-renewed",
 	[SIPALG_STAT_REGISTRATIONS_TRACKED] = "registrations-tracked",
 	[SIPALG_STAT_REGISTRATIONS_RELEASED] = "registrations-released",
+	[SIPALG_STAT_EXPECTATIONS_REFUSED_DESTINATION] = "expectations-refused-destination",
+	[SIPALG_STAT_UNCHANGED_AGGREGATED] = "unchanged-aggregated",
 };
 
 /* The kernel checks that these follow enum sip_reason; so can we. */

@@ -3,6 +3,7 @@
 #ifndef SIPALG_CTL_H
 #define SIPALG_CTL_H
 
+#include <net/if.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -13,6 +14,17 @@ int cmd_stats(int argc, char **argv);
 int cmd_flows(int argc, char **argv);
 
 struct sgenl;
+
+/* One interface's sipalg settings. */
+struct iface_entry {
+	unsigned int ifindex;
+	char name[IF_NAMESIZE];
+	bool enabled;
+	unsigned int mode, malformed;
+};
+
+/* The interfaces configured in this namespace (*v malloc'd); 0 or an exit status. */
+int ctl_iface_list(struct iface_entry **v, size_t *n);
 
 int ctl_options(int argc, char **argv, void (*usage)(FILE *), bool *json,
 		const char *flag, bool *flag_set);

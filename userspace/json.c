@@ -92,6 +92,12 @@ void json_int(struct json *j, long long v)
 	fprintf(j->f, "%lld", v);
 }
 
+void json_double(struct json *j, double v)
+{
+	sep(j);
+	fprintf(j->f, "%.1f", v);
+}
+
 void json_bool(struct json *j, bool v)
 {
 	sep(j);

@@ -30,6 +30,8 @@ void json_key(struct json *j, const char *key);
 void json_str_n(struct json *j, const char *s, size_t n);
 void json_str(struct json *j, const char *s);
 void json_int(struct json *j, long long v);
+/* One decimal: seconds measured to a tenth. */
+void json_double(struct json *j, double v);
 void json_bool(struct json *j, bool v);
 void json_null(struct json *j);
 /* [offset, length] */

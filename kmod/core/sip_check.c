@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * DESIGN.md section 3 as code: given an input, its parse, the plan and the
+ * docs/design.md section 3 as code: given an input, its parse, the plan and the
  * output, check invariants 1-5 by looking at the bytes and re-parsing the
  * output.  Independent of how the planner reached its decisions, so a
  * planner bug cannot hide itself.

@@ -336,8 +336,8 @@ struct sip_plan {
 /*
  * Plan the rewrite of a parsed message.  Never fails: a message with nothing
  * to rewrite gets n_edits == 0.  Edits are only inside the allowed spans
- * (DESIGN.md section 3) and the Content-Length value; every written port is
- * in 1..65535.  Pinholes are listed in both modes.
+ * (docs/design.md section 3) and the Content-Length value; every written
+ * port is in 1..65535.  Pinholes are listed in both modes.
  */
 void sip_plan(const u8 *buf, const struct sip_msg *msg,
 	      const struct sip_xlat *xlat, struct sip_plan *plan);
@@ -358,12 +358,12 @@ size_t sip_addr_format(const struct sip_addr *addr, bool brackets,
 bool sip_addr_equal(const struct sip_addr *a, const struct sip_addr *b);
 
 /*
- * DESIGN.md section 3, invariants 1-5, checked on one planned rewrite: in/msg
- * the original (msg from sip_parse() with flags), out/out_len the result of
- * sip_apply() with plan (out == in, n_edits == 0 allowed), scratch any
- * sip_msg the re-parse may use.  Returns 0, or the number (1..5) of the
- * first invariant violated.  Used by the unit tests and fuzzers; cheap
- * enough for a debug build of the module.
+ * docs/design.md section 3, invariants 1-5, checked on one planned rewrite:
+ * in/msg the original (msg from sip_parse() with flags), out/out_len the
+ * result of sip_apply() with plan (out == in, n_edits == 0 allowed),
+ * scratch any sip_msg the re-parse may use.  Returns 0, or the number
+ * (1..5) of the first invariant violated.  Used by the unit tests and
+ * fuzzers; cheap enough for a debug build of the module.
  */
 int sip_check_invariants(const u8 *in, const struct sip_msg *msg,
 			 unsigned int flags, const struct sip_xlat *xlat,

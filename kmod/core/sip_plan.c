@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The rewrite planner: from a strict parse and the flow's translation to
- * the list of edits (only inside the allowed spans of DESIGN.md section 3),
- * the new Content-Length and the pinholes the message announces.
+ * the list of edits (only inside the allowed spans of docs/design.md
+ * section 3), the new Content-Length and the pinholes the message announces.
  */
 #include "sip_lex.h"
 

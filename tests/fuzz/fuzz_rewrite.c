@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * libFuzzer target: parse -> plan -> apply -> re-parse with DESIGN.md
+ * libFuzzer target: parse -> plan -> apply -> re-parse with docs/design.md
  * section 3's invariants asserted (rw_buffer(check=true) aborts on any
  * violation).  The translation is derived from the input: a hash of the
  * bytes picks the side, mode, framing, the other address and its port and

@@ -10,6 +10,11 @@
 #
 #   Breaks: <the behaviour, one line>
 #   Killed-by: tests/selftests/<test>.sh
+#   Kernel: debug          (optional) a memory or locking bug only the
+#                          debug kernel (scripts/debug-kernel) detects: the
+#                          selftest runs there (make debug; scripts/vm
+#                          --kernel debug), and then once on the stock
+#                          kernel too, whose verdict is printed as a comment
 #
 # or, for a behaviour no VM test can see (e.g. big-endian only), a check
 # that runs on the host in the mutant's tree, with its arguments:
@@ -31,8 +36,8 @@
 # with --baseline, a selftest failed on HEAD).
 #
 # Environment: MUTANTS_TMPDIR, where the exported trees go (default
-# build/mutants in the repository; the VM sees the host's / read-only but
-# has a fresh /tmp, so not under /tmp); MUTANTS_VM_TIMEOUT (default 900 s).
+# build/mutants in the repository; anywhere scripts/vm --check accepts);
+# MUTANTS_VM_TIMEOUT (default 900 s).
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd -P)
@@ -49,7 +54,7 @@ if [ "${1:-}" = --baseline ]; then
 fi
 case ${1:-} in
 -h | --help)
-	sed -n '4,30p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '4,31p' "$0" | sed 's/^# \{0,1\}//'
 	exit 0
 	;;
 -*)
@@ -103,23 +108,28 @@ export_head() {
 	git -C "$repo" archive HEAD | tar -x -C "$tmp"
 }
 
-# build NAME: make all in $tmp, quietly; the log's tail on failure.
+# build NAME [KERNEL]: make all in $tmp (and make debug for the debug
+# kernel), quietly; the log's tail on failure.
 build() {
-	if ! make -C "$tmp" --no-print-directory all >"$logs/$1.build.log" 2>&1; then
+	local targets=(all)
+	[ "${2:-}" != debug ] || targets+=(debug)
+	if ! make -C "$tmp" --no-print-directory "${targets[@]}" >"$logs/$1.build.log" 2>&1; then
 		tail -n 25 "$logs/$1.build.log"
 		return 1
 	fi
 }
 
-# run_test NAME TEST: the selftest in the VM of $tmp (any other check on
-# the host, in $tmp).  Sets RC and NOTOK (the names of the failing checks,
-# " | "-separated: names hold ";").
+# run_test NAME TEST [KERNEL]: the selftest in the VM of $tmp (on the debug
+# kernel with KERNEL debug, given three times the time); any other check
+# runs on the host, in $tmp.  Sets RC and NOTOK (the names of the failing
+# checks, " | "-separated: names hold ";").
 run_test() {
-	local log=$logs/$1.vm.log cmd
+	local log=$logs/$1.vm.log vm=(--timeout "$vm_timeout") cmd
+	[ "${3:-}" != debug ] || vm=(--timeout $((3 * vm_timeout)) --kernel debug)
 	read -ra cmd <<<"$2"
 	case $2 in
 	tests/selftests/*)
-		(cd "$tmp" && ./scripts/vm --timeout "$vm_timeout" -- "${cmd[@]}") >"$log" 2>&1 ;;
+		(cd "$tmp" && ./scripts/vm "${vm[@]}" -- "${cmd[@]}") >"$log" 2>&1 ;;
 	*) (cd "$tmp" && timeout "$vm_timeout" "./${cmd[0]}" "${cmd[@]:1}") >"$log" 2>&1 ;;
 	esac
 	RC=$?
@@ -182,6 +192,7 @@ for n in "${names[@]}"; do
 	fi
 	t=$(header "$p" Killed-by)
 	breaks=$(header "$p" Breaks)
+	kernel=$(header "$p" Kernel)
 	if [ -z "$t" ] || [ -z "$breaks" ]; then
 		echo "not ok $k - $n: the patch has no Breaks: or Killed-by: line"
 		status=1
@@ -206,13 +217,21 @@ for n in "${names[@]}"; do
 		status=1
 		continue
 	fi
-	if ! err=$(build "$n"); then
+	if ! err=$(build "$n" "$kernel"); then
 		printf '%s\n' "$err" | sed 's/^/# /'
 		echo "not ok $k - $n: the mutant does not build (build/mutants/logs/$n.build.log)"
 		status=1
 		continue
 	fi
-	run_test "$n" "$t"
+	if [ "$kernel" = debug ]; then
+		run_test "$n-stock" "$t"
+		if [ "$RC" != 0 ] || [ -n "$NOTOK" ]; then
+			echo "# $n: on the stock kernel: killed too ($(why "$RC"))"
+		else
+			echo "# $n: on the stock kernel: survived (every check passed, kernel log clean)"
+		fi
+	fi
+	run_test "$n" "$t" "$kernel"
 	secs=$((SECONDS - start))
 	if [ "$RC" = 125 ]; then
 		tail -n 15 "$logs/$n.vm.log" | sed 's/^/# /'

@@ -3,7 +3,7 @@
 # Check functions run through ktap_check:
 # shellcheck disable=SC2317,SC2119
 #
-# DESIGN.md section 1, end to end: the failures of today's SIP ALGs, each
+# docs/design.md section 1, end to end: the failures of today's SIP ALGs, each
 # as an exact message sent from the phone (lan 192.168.1.2:5060) through
 # rtr (masquerade, sipalg on UDP 5060) to wan 203.0.113.2:5060, or back.
 # What arrives is compared byte for byte with `sipalgctl rewrite` and with

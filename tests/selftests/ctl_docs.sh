@@ -6,9 +6,10 @@
 # sipalgctl's documentation and shell integration, measured against the
 # program itself: the man page renders without warnings and documents every
 # subcommand `sipalgctl --help` lists, every module parameter `modinfo`
-# lists and every exit status; the bash completion offers the subcommands,
-# interfaces and keywords; every subcommand has --help; the YAML spec of
-# the netlink family agrees with the uapi header.  Needs no module.
+# lists, every exit status and -j before the command; the bash completion
+# offers the subcommands (the read ones after -j), interfaces and keywords;
+# every subcommand has --help; the YAML spec of the netlink family agrees
+# with the uapi header.  Needs no module.
 # shellcheck source=tests/selftests/lib.sh
 source "$(dirname "$0")/lib.sh"
 require man groff modinfo python3
@@ -57,11 +58,15 @@ man_documents_all() {
 		sed -n '/^EXIT STATUS/,/^[A-Z]/p' "$SELFTEST_TMP/man.wide" | grep -Eq "^ {7}$p( |$)" ||
 			missing+=" exit:$p"
 	done
+	# -j/--json before the command: in the synopsis and under OPTIONS
+	grep -q '^ *sipalgctl \[-j|--json\] ' "$SELFTEST_TMP/man.wide" &&
+		sed -n '/^OPTIONS/,/^COMMANDS/p' "$SELFTEST_TMP/man.wide" | grep -q 'sipalgctl -j show' ||
+		missing+=" option:-j-before-the-command"
 	[ -z "$missing" ] || { echo "not documented:$missing"; return 1; }
 	echo "every subcommand (synopsis and COMMANDS), module parameter ($(modinfo -F parm "$SIPALG_KO" |
-		cut -d: -f1 | tr '\n' ' ')) and exit status 0-4"
+		cut -d: -f1 | tr '\n' ' ')), exit status 0-4 and -j before the command"
 }
-ktap_check "the man page documents every subcommand, module parameter and exit status" \
+ktap_check "the man page documents every subcommand, module parameter, exit status and -j before the command" \
 	man_documents_all
 
 # complete WORD...: what the completion offers for the last word.
@@ -73,12 +78,18 @@ complete_words() {
 completion_offers() {
 	local got want
 	got=$(complete_words sipalgctl "" | tr '\n' ' ')
-	want=$(printf '%s\n' "${SUBCOMMANDS[@]}" --help --version | sort | tr '\n' ' ')
+	want=$(printf '%s\n' "${SUBCOMMANDS[@]}" -j --json --help --version | sort | tr '\n' ' ')
 	echo "sipalgctl <TAB>: $got"
 	[ "$got" = "$want" ] || { echo "want: $want"; return 1; }
 	got=$(complete_words sipalgctl st | tr '\n' ' ')
 	echo "sipalgctl st<TAB>: $got"
 	[ "$got" = "stats " ] || return 1
+	got=$(complete_words sipalgctl -j "" | tr '\n' ' ')
+	echo "sipalgctl -j <TAB>: $got"
+	[ "$got" = "flows parse probe show stats " ] || return 1
+	got=$(complete_words sipalgctl --json show "" | tr '\n' ' ')
+	echo "sipalgctl --json show <TAB>: $got"
+	grep -qw lo <<<"$got" || return 1
 	got=$(complete_words sipalgctl enable "" | tr '\n' ' ')
 	echo "sipalgctl enable <TAB>: $got"
 	grep -qw lo <<<"$got" || return 1

@@ -13,7 +13,8 @@
 #
 # Also: only ports= flows; IPv6; TCP rewrites (lengths change) on a flow
 # assigned as it leaves, with and without source NAT after it; every -j
-# output is JSON; the nftables `ct helper` path still works beside it.
+# output is JSON, -j before the command too; the nftables `ct helper` path
+# still works beside it.
 # shellcheck source=tests/selftests/lib.sh
 source "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/selftests/ctl_lib.sh
@@ -26,7 +27,7 @@ test_cleanup() {
 	lan2_cleanup
 }
 
-ktap_header 11
+ktap_header 12
 sipalg_unload
 sipalg_load || ktap_diag "sipalg does not load"
 topo_setup || ktap_diag "topology setup failed"
@@ -209,6 +210,31 @@ json_outputs() {
 	return "$bad"
 }
 ktap_check "every -j output parses as JSON (jq)" json_outputs
+
+# -j/--json before the command, as `ip -j` takes it: the same JSON as
+# after it (numbers aside: counters and timeouts move between two calls;
+# a flow may also end between them, so up to three tries each).
+json_before_command() {
+	local cmd before after try bad=0
+	local no_numbers='walk(if type == "number" then 0 else . end)'
+	for cmd in "show" "show wan0" "stats" "stats wan0" "flows"; do
+		for try in 1 2 3; do
+			# shellcheck disable=SC2086 # the words of cmd
+			before=$(ctl rtr -j $cmd | jq -cS "$no_numbers")
+			# shellcheck disable=SC2086
+			after=$(ctl rtr $cmd --json | jq -cS "$no_numbers")
+			[ -z "$before" ] || [ "$before" != "$after" ] || break
+		done
+		if [ -n "$before" ] && [ "$before" = "$after" ]; then
+			echo "sipalgctl -j $cmd = $cmd --json (try $try): ${before:0:100}"
+		else
+			echo "sipalgctl -j $cmd: '$before', $cmd --json: '$after'"
+			bad=1
+		fi
+	done
+	return "$bad"
+}
+ktap_check "sipalgctl -j COMMAND gives the same JSON as COMMAND --json (show, stats, flows)" json_before_command
 
 nft_ct_helper_beside() {
 	local rx helper

@@ -32,14 +32,28 @@ make_root() {
 		mount -t proc proc "$root/proc" &&
 		mount -t sysfs sys "$root/sys" &&
 		mount --rbind /dev "$root/dev" &&
-		mount -t tmpfs tmpfs "$root/tmp"
+		mount -t tmpfs tmpfs "$root/tmp" &&
+		kernel_in_root
+}
+
+# A kernel the host does not have installed (scripts/debug-kernel's) gets
+# its /lib/modules/<ver> in the writable root as an installed kernel has:
+# its modules and their lists.
+kernel_in_root() {
+	local dir=$root/lib/modules/$kver f
+	[ ! -d "$dir" ] || return 0
+	mkdir -p "$dir/kernel" &&
+		mount --bind "/lib/modules/$kver/kernel" "$dir/kernel" || return 1
+	for f in modules.order modules.builtin modules.builtin.modinfo; do
+		cp "/lib/modules/$kver/$f" "$dir/" || return 1
+	done
 }
 
 ktap_header 6
 sipalg_unload
 ktap_check "a writable root over the host's" make_root
 ktap_check "make install (module, depmod, sipalgctl, man page)" \
-	in_root make -C "$repo" --no-print-directory install
+	in_root make -C "$repo" --no-print-directory install KVER="$kver" MODULE_KO="$SIPALG_KO"
 ktap_check "modprobe sipalg loads /lib/modules/$kver/updates/sipalg.ko" \
 	bash -c "chroot '$root' modprobe sipalg &&
 		 grep -q '^sipalg ' /proc/modules &&
@@ -50,7 +64,7 @@ ktap_check "sipalgctl, its man page and its bash completion are installed" \
 		 chroot '$root' man -w sipalgctl &&
 		 test -f '$root$completion'"
 rmmod sipalg 2>/dev/null
-ktap_check "make uninstall" in_root make -C "$repo" --no-print-directory uninstall
+ktap_check "make uninstall" in_root make -C "$repo" --no-print-directory uninstall KVER="$kver"
 ktap_check "after uninstall neither modprobe, the tool, man nor completion find sipalg" \
 	bash -c "! chroot '$root' modprobe -n sipalg 2>/dev/null &&
 		 ! chroot '$root' sh -c 'command -v sipalgctl' &&

@@ -13,7 +13,7 @@
 #   ktap_skip_all REASON       "1..0 # SKIP REASON", exit 4
 #   ktap_finish                exit with the kselftest status
 #
-# The standard network (DESIGN.md section 5), one namespace per host:
+# The standard network (docs/design.md section 5), one namespace per host:
 #
 #   lan (phone)             rtr (router, masquerade)             wan (registrar/peer)
 #   eth0 192.168.1.2/24 --- lan0 192.168.1.1/24
@@ -51,13 +51,15 @@
 #   klog_mark TEXT             write a mark into the kernel log
 #   klog_since_mark            the kernel log after the last mark
 #   klog_bad [TEXT]            lines of TEXT (default: the whole kernel log)
-#                              that break DESIGN.md invariant 6
+#                              that break docs/design.md invariant 6
 
 set -u
 
 SELFTEST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 REPO=$(cd "$SELFTEST_DIR/../.." && pwd -P)
-SIPALG_KO=$REPO/sipalg.ko
+# scripts/vm says which build to load (build/debug/sipalg.ko on the debug
+# kernel)
+SIPALG_KO=${SIPALG_KO:-$REPO/sipalg.ko}
 SELFTEST_NAME=$(basename "$0")
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
@@ -65,7 +67,7 @@ SELFTEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/selftest.XXXXXX")
 KLOG_MARK=
 
 # Same list as scripts/vm-guest.
-KLOG_BAD_PATTERN='WARNING:|BUG|Oops|general protection|KASAN|UBSAN|refcount_t|kmemleak|lockdep|unregister_netdevice: waiting'
+KLOG_BAD_PATTERN='WARNING:|BUG|Oops|general protection|KASAN|UBSAN|refcount_t|suspected memory leak|memory leak detector disabled|locking correctness validator|unregister_netdevice: waiting'
 
 # ---------------------------------------------------------------- KTAP
 

@@ -25,7 +25,7 @@ command -v jq >/dev/null || have_jq=0
 
 rows=$(grep -v '^#' "$CORPUS/cases.tsv" | grep -c .)
 echo "KTAP version 1"
-echo "1..$((rows * 2 + 16))"
+echo "1..$((rows * 2 + 20))"
 
 # every corpus case through `rewrite` (stdout byte for byte, exit code) ...
 while IFS=$'\t' read -r name file args verdict off expect _; do
@@ -72,6 +72,14 @@ check "no arguments exits 2" bash -c "'$CTL'; [ \$? -eq 2 ]"
 check "unknown command exits 2" bash -c "'$CTL' frobnicate; [ \$? -eq 2 ]"
 check "--version" bash -c "'$CTL' --version | grep -q '^sipalgctl [0-9]'"
 check "--help lists parse and rewrite" bash -c "'$CTL' --help | grep -q rewrite"
+# -j/--json before the command, as ip -j: the same JSON as after it
+check "parse -j before the command: the same bytes as after it" bash -c \
+	"'$CTL' -j parse '$CORPUS/invite_sdp.sip' >'$TMP/before' && '$CTL' parse -j '$CORPUS/invite_sdp.sip' >'$TMP/after' && jq -e .verdict '$TMP/before' >/dev/null && cmp -s '$TMP/before' '$TMP/after'"
+check "--json before a malformed parse: JSON verdict and exit 1" bash -c \
+	"'$CTL' --json parse '$CORPUS/bare_lf.sip' >'$TMP/j'; [ \$? -eq 1 ] && [ \"\$(jq -r .verdict '$TMP/j')\" = malformed ]"
+check "--help documents -j before the command" bash -c "'$CTL' --help | grep -q '^Usage: sipalgctl \\[-j|--json\\]'"
+check "-j before a command that does not read (rewrite) exits 2 naming it" bash -c \
+	"'$CTL' -j rewrite $S '$CORPUS/ack.sip' >'$TMP/o' 2>'$TMP/e'; [ \$? -eq 2 ] && [ ! -s '$TMP/o' ] && grep -q 'rewrite takes no -j' '$TMP/e'"
 check "parse --help exits 0 with usage" bash -c "'$CTL' parse --help | grep -q 'Usage: sipalgctl parse'"
 check "rewrite --help exits 0 with usage" bash -c "'$CTL' rewrite --help | grep -q 'Usage: sipalgctl rewrite'"
 check "rewrite without --external exits 2" bash -c "'$CTL' rewrite --internal 192.168.1.2 '$CORPUS/ack.sip'; [ \$? -eq 2 ]"

@@ -2,10 +2,12 @@
 /*
  * Unit tests of the pure-C core (kmod/core), built with ASan + UBSan.
  *
- *   test_core CORPUS_DIR [TORTURE_DIR]
+ *   test_core CORPUS_DIR
  *
- * CORPUS_DIR is tests/corpus (cases.tsv, torture.tsv, the messages and
- * their expected outputs); TORTURE_DIR is ../shared/corpus (RFC 4475/5118).
+ * CORPUS_DIR is tests/corpus: cases.tsv, the messages and their expected
+ * outputs; torture.tsv, the verdicts of the RFC 4475/5118 messages in rfc/
+ * (a message that cannot be read fails its test: the corpus is part of the
+ * repository, never optional).
  * Output is KTAP: one "ok N - ..." / "not ok N - ..." line per test case;
  * the exit status is 1 if any failed.  Every rewrite goes through
  * sip_check_invariants() (rw_buffer(check=true) aborts on a violation).
@@ -19,7 +21,8 @@
 #include "sip_core.h"
 #include "rewrite.h"
 
-static const char *corpus_dir, *torture_dir;
+static const char *corpus_dir;
+static char torture_dir[1024];	/* CORPUS_DIR/rfc */
 static int n_test, n_fail;
 static char why[512];
 
@@ -246,7 +249,7 @@ static void run_cases(void)
 	fclose(t);
 }
 
-/* ---- RFC 4475 / 5118 (../shared/corpus, verdicts in torture.tsv) ---- */
+/* ---- RFC 4475 / 5118 (tests/corpus/rfc, verdicts in torture.tsv) ---- */
 
 static bool torture_one(const char *file, const char *verdict, const char *off)
 {
@@ -314,20 +317,51 @@ static bool torture_one(const char *file, const char *verdict, const char *off)
 	return ok;
 }
 
+/* The messages torture.tsv gives a verdict for, to compare with the manifest. */
+#define MAX_TORTURE 128
+static char torture_names[MAX_TORTURE][64];
+static int n_torture;
+
+/*
+ * Every message rfc/MANIFEST.tsv lists has a verdict in torture.tsv, and
+ * no other: a message added to the corpus cannot go untested.
+ */
+static bool torture_covers_manifest(void)
+{
+	char path[1024], line[4096];
+	int i, listed = 0;
+	bool ok = true;
+	FILE *m;
+
+	if (snprintf(path, sizeof(path), "%s/MANIFEST.tsv", torture_dir) >=
+	    (int)sizeof(path))
+		return failf("path too long: %s", torture_dir);
+	m = fopen(path, "r");
+	if (!m)
+		return failf("cannot open %s", path);
+	while (fgets(line, sizeof(line), m)) {
+		char *f[1];
+
+		split_tabs(line, f, 1);
+		if (!strcmp(f[0], "file") || !f[0][0])
+			continue;	/* the header line */
+		listed++;
+		for (i = 0; i < n_torture && strcmp(torture_names[i], f[0]); i++)
+			;
+		if (i == n_torture && ok)
+			ok = failf("%s has no row in torture.tsv", f[0]);
+	}
+	fclose(m);
+	if (ok && listed != n_torture)
+		ok = failf("torture.tsv has %d rows, the manifest %d messages", n_torture, listed);
+	return ok;
+}
+
 static void run_torture(void)
 {
 	char path[1024], line[2048];
 	FILE *t;
-	FILE *probe;
 
-	snprintf(path, sizeof(path), "%s/rfc4475/wsinv.dat", torture_dir ? torture_dir : ".");
-	probe = torture_dir ? fopen(path, "rb") : NULL;
-	if (!probe) {
-		n_test++;
-		printf("ok %d - torture corpus # SKIP ../shared/corpus not found\n", n_test);
-		return;
-	}
-	fclose(probe);
 	snprintf(path, sizeof(path), "%s/torture.tsv", corpus_dir);
 	t = fopen(path, "r");
 	if (!t) {
@@ -345,9 +379,12 @@ static void run_torture(void)
 			report(false, "torture row");
 			continue;
 		}
+		if (n_torture < MAX_TORTURE)
+			snprintf(torture_names[n_torture++], sizeof(torture_names[0]), "%s", f[0]);
 		report(torture_one(f[0], f[1], f[2]), "torture %s: %s", f[0], f[1]);
 	}
 	fclose(t);
+	report(torture_covers_manifest(), "torture.tsv has a verdict for every message of rfc/MANIFEST.tsv");
 }
 
 /* ---- focused unit tests ---- */
@@ -720,21 +757,15 @@ int main(int argc, char **argv)
 {
 	size_t i;
 	int plan;
-	char probe[1024];
-	FILE *f;
 
-	if (argc < 2) {
-		fprintf(stderr, "usage: test_core CORPUS_DIR [TORTURE_DIR]\n");
+	if (argc != 2) {
+		fprintf(stderr, "usage: test_core CORPUS_DIR\n");
 		return 2;
 	}
 	corpus_dir = argv[1];
-	torture_dir = argc > 2 ? argv[2] : NULL;
-	snprintf(probe, sizeof(probe), "%s/rfc4475/wsinv.dat", torture_dir ? torture_dir : ".");
-	f = torture_dir ? fopen(probe, "rb") : NULL;
-	plan = count_rows("cases.tsv") + (f ? count_rows("torture.tsv") : 1) +
+	snprintf(torture_dir, sizeof(torture_dir), "%s/rfc", corpus_dir);
+	plan = count_rows("cases.tsv") + count_rows("torture.tsv") + 1 +
 	       (int)(sizeof(units) / sizeof(units[0]));
-	if (f)
-		fclose(f);
 	printf("KTAP version 1\n1..%d\n", plan);
 	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
 		report(units[i].fn(), "%s", units[i].name);

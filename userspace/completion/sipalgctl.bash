@@ -14,16 +14,28 @@ _sipalgctl_ifaces() {
 
 _sipalgctl() {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-	local cmds="enable disable show stats flows parse rewrite"
-	local cmd=${COMP_WORDS[1]:-} i nargs=0 word
+	local cmds="enable disable show stats flows parse rewrite probe reflect"
+	local reads="show stats flows parse probe"
+	local at=1 cmd i nargs=0 word
+
+	# -j/--json may come before the command (as ip -j): then only the
+	# read commands take it.
+	while [ "$at" -lt "$COMP_CWORD" ] && [[ ${COMP_WORDS[at]} == -j || ${COMP_WORDS[at]} == --json ]]; do
+		at=$((at + 1))
+	done
+	cmd=${COMP_WORDS[at]:-}
 
 	COMPREPLY=()
-	if [ "$COMP_CWORD" -eq 1 ]; then
-		COMPREPLY=($(compgen -W "$cmds --help --version" -- "$cur"))
+	if [ "$COMP_CWORD" -eq "$at" ]; then
+		if [ "$at" -gt 1 ]; then
+			COMPREPLY=($(compgen -W "$reads" -- "$cur"))
+		else
+			COMPREPLY=($(compgen -W "$cmds -j --json --help --version" -- "$cur"))
+		fi
 		return 0
 	fi
 	# Words before the cursor that are not options: the IFACE, keywords.
-	for ((i = 2; i < COMP_CWORD; i++)); do
+	for ((i = at + 1; i < COMP_CWORD; i++)); do
 		word=${COMP_WORDS[i]}
 		[ "${word#-}" = "$word" ] && nargs=$((nargs + 1))
 	done
@@ -70,6 +82,18 @@ _sipalgctl() {
 		*)
 			COMPREPLY=($(compgen -W "--internal --external --reply --media-port --mode --tcp -v --verbose --help" -- "$cur") $(compgen -f -- "$cur"))
 			;;
+		esac
+		;;
+	probe)
+		case $prev in
+		--token | --local-port | --max-wait) ;;
+		*) COMPREPLY=($(compgen -W "--token --local-port --max-wait --local -j --json --help" -- "$cur")) ;;
+		esac
+		;;
+	reflect)
+		case $prev in
+		--token | --listen | --port) ;;
+		*) COMPREPLY=($(compgen -W "--token --listen --port --help" -- "$cur")) ;;
 		esac
 		;;
 	esac

@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * libFuzzer target: what `sipalgctl reflect` and `sipalgctl probe` do with
+ * bytes from the network.  The first byte picks the path:
+ *   0  a request as it arrives (almost never a valid MAC): pw_answer()
+ *   1  the rest behind a header with a valid MAC whose callback field is
+ *      the input's first line: pw_answer(), and its reply must open again
+ *      (pw_reply_open()) to exactly the request, at most
+ *      PW_REPLY_OVERHEAD bytes longer
+ *   2  a reply as the probe receives it: pw_reply_open()
+ *   3  a callback as the probe receives it: pw_callback_parse()
+ *   4  TCP framing: pw_stream_message()
+ *   5  what the reflector received, against the probe's INVITE: diff_message()
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "probe_diff.h"
+#include "probe_msgs.h"
+#include "probe_wire.h"
+#include "sha256.h"
+
+static const struct pw_key key = { (const uint8_t *)"fuzz-token", 10 };
+static const uint8_t nonce[PW_NONCE_LEN] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
+static uint8_t out[PW_MAX_REQUEST + PW_REPLY_OVERHEAD];
+
+static void answer_raw(const uint8_t *d, size_t n)
+{
+	struct pw_request req;
+	size_t len = pw_answer(&key, d, n, "UDP", "203.0.113.1:5060", out, sizeof(out), &req);
+
+	if (len > n + PW_REPLY_OVERHEAD)
+		abort();
+}
+
+/* A valid header with the input's first line as callbacks, then the rest. */
+static void answer_valid(const uint8_t *d, size_t n)
+{
+	static uint8_t in[PW_MAX_REQUEST + 256];
+	const uint8_t *nl = memchr(d, '\n', n < 24 ? n : 24);
+	size_t cblen = nl ? (size_t)(nl - d) : 0, hlen, len;
+	char text[96], nhex[33], mac_hex[65];
+	struct pw_request req;
+	struct pw_reply reply;
+	uint8_t mac[SHA256_LEN];
+	struct hmac_sha256 h;
+	unsigned int i;
+
+	if (!nl)
+		return;
+	for (i = 0; i < PW_NONCE_LEN; i++)
+		snprintf(nhex + 2 * i, 3, "%02x", nonce[i]);
+	snprintf(text, sizeof(text), "sipalg-probe/1 %s %.*s", nhex, (int)cblen, (const char *)d);
+	hmac_sha256_init(&h, key.token, key.len);
+	hmac_sha256_update(&h, text, strlen(text));
+	hmac_sha256_final(&h, mac);
+	for (i = 0; i < SHA256_LEN; i++)
+		snprintf(mac_hex + 2 * i, 3, "%02x", mac[i]);
+	hlen = (size_t)snprintf((char *)in, sizeof(in), "X-Sipalg-Probe: 1 %s %.*s %s\r\n",
+				nhex, (int)cblen, (const char *)d, mac_hex);
+	n -= cblen + 1;
+	if (hlen + n > sizeof(in))
+		return;
+	memcpy(in + hlen, nl + 1, n);
+	len = pw_answer(&key, in, hlen + n, "TCP", "[2001:db8::1]:65535", out, sizeof(out), &req);
+	if (!len)
+		return;
+	if (len > hlen + n + PW_REPLY_OVERHEAD || memcmp(req.nonce, nonce, PW_NONCE_LEN))
+		abort();
+	if (pw_reply_open(&key, nonce, out, len, &reply) != PW_REPLY_OK ||
+	    reply.received_len != hlen + n || memcmp(reply.received, in, hlen + n))
+		abort();
+	free(reply.received);
+}
+
+static void diff_against_invite(const uint8_t *d, size_t n)
+{
+	static const struct probe_addrs a = { "192.168.1.2", false, 5060, "203.0.113.2" };
+	static char sent[8192];
+	struct change_list l = { 0 };
+	size_t len = probe_msg_build(PROBE_INVITE, false, &a, "0123456789abcdef0123456789abcdef",
+				     "", sent, sizeof(sent));
+
+	diff_message(&l, "INVITE", false, (const uint8_t *)sent, len, d, n);
+	changes_free(&l);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct pw_reply reply;
+	uint8_t got[PW_NONCE_LEN];
+	unsigned int index;
+	bool other, malformed;
+
+	if (!size)
+		return 0;
+	switch (data[0] % 6) {
+	case 0:
+		answer_raw(data + 1, size - 1);
+		break;
+	case 1:
+		answer_valid(data + 1, size - 1);
+		break;
+	case 2:
+		if (pw_reply_open(&key, nonce, data + 1, size - 1, &reply) != PW_REPLY_FORGED)
+			free(reply.received);
+		break;
+	case 3:
+		pw_callback_parse(&key, data + 1, size - 1, got, &index, &other);
+		break;
+	case 4:
+		if (pw_stream_message(data + 1, size - 1, &malformed) > size - 1)
+			abort();
+		break;
+	default:
+		diff_against_invite(data + 1, size - 1);
+		break;
+	}
+	return 0;
+}

@@ -1,0 +1,225 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Check functions run through ktap_check:
+# shellcheck disable=SC2317,SC2119
+#
+# sipalgctl probe and sipalgctl reflect: a phone on lan probes a reflector
+# on wan through rtr, and the verdict must name what rtr really does:
+#   (a) plain masquerade: no ALG (exit 0), the registrar sees the NAT
+#   (b) the kernel's nf_conntrack_sip + nf_nat_sip: harmful (exit 6), naming
+#       SDP o= and From, which it rewrites; --local on rtr says so
+#   (c) sipalg, rewrite mode: an ALG that does no harm (exit 5): only Via,
+#       Contact, c=, m= changed; the registrar does not see the NAT
+#   (d) sipalg, pinhole mode: no rewrite (exit 0)
+#   (e) a deliberately broken ALG (peers/broken_alg.py: replaces the private
+#       address everywhere, loses a ';', rewrites the way back): harmful,
+#       each harm named
+#   (f) rtr's UDP conntrack timeouts at 20 s: the measured mapping lifetime
+#       is within 3 s of it, inbound packets refresh it, the port is kept
+# and the reflector's hardening: no valid token, no answer; replies at most
+# 512 bytes over the request; a flood from one source is rate limited while
+# another source is still answered.  About 2 minutes in an idle VM.
+# shellcheck source=tests/selftests/lib.sh
+source "$(dirname "$0")/lib.sh"
+require modprobe nft conntrack python3 jq
+
+TOKEN=selftest-secret
+REFLECTOR=203.0.113.2
+RELAY_PID=
+REFLECT_PID=
+
+test_cleanup() {
+	[ -z "$RELAY_PID" ] || { kill "$RELAY_PID"; wait "$RELAY_PID"; } 2>/dev/null
+	[ -z "$REFLECT_PID" ] || { kill "$REFLECT_PID"; wait "$REFLECT_PID"; } 2>/dev/null
+	topo_cleanup
+	sipalg_unload
+	modprobe -r nf_nat_sip nf_conntrack_sip 2>/dev/null
+}
+
+# probe NAME [--human]: the phone probes the reflector (JSON in NAME.json,
+# exit status in NAME.rc); with --human first without -j (in NAME.txt).
+probe() {
+	local name=$1 start=$SECONDS
+	: >"$SELFTEST_TMP/$name.txt"
+	if [ "${2:-}" = --human ]; then
+		rtr conntrack -F 2>/dev/null
+		lan "$REPO/userspace/sipalgctl" probe "$REFLECTOR" --token "$TOKEN" --max-wait 0 \
+			>"$SELFTEST_TMP/$name.txt" 2>&1
+	fi
+	rtr conntrack -F 2>/dev/null
+	lan "$REPO/userspace/sipalgctl" probe "$REFLECTOR" --token "$TOKEN" --max-wait 0 \
+		-j >"$SELFTEST_TMP/$name.json"
+	echo $? >"$SELFTEST_TMP/$name.rc"
+	ktap_diag "probe $name: exit status $(cat "$SELFTEST_TMP/$name.rc"), in $((SECONDS - start)) s"
+	[ ! -s "$SELFTEST_TMP/$name.txt" ] || ktap_diag <"$SELFTEST_TMP/$name.txt"
+}
+
+# verdict NAME RC: the exit status
+verdict() {
+	[ "$(cat "$SELFTEST_TMP/$1.rc")" = "$2" ] ||
+		{ echo "exit status $(cat "$SELFTEST_TMP/$1.rc"), want $2"; return 1; }
+}
+
+# jq_true NAME FILTER: the filter holds on NAME.json
+jq_true() {
+	jq -e "$2" "$SELFTEST_TMP/$1.json" >/dev/null ||
+		{ echo "not true: $2"; jq -c '.changes[] | [.message, .transport, .field, .kind]' \
+			"$SELFTEST_TMP/$1.json" | head -40; return 1; }
+}
+
+# the harmful fields of NAME's changes, one per line, sorted
+harms() {
+	jq -r '[.changes[] | select(.harmful) | .field + " " + .kind] | unique[]' "$SELFTEST_TMP/$1.json"
+}
+
+ktap_header 17
+sipalg_unload
+modprobe -r nf_nat_sip nf_conntrack_sip 2>/dev/null
+topo_setup || ktap_diag "topology setup failed"
+
+start_reflector() {
+	wan "$REPO/userspace/sipalgctl" reflect --token "$TOKEN" --listen "$REFLECTOR" \
+		2>"$SELFTEST_TMP/reflect.log" &
+	REFLECT_PID=$!
+	wait_for 50 eval "wan ss -Hlun 'sport = :5060' | grep -q ." || return 1
+	wan ss -Hltun 'sport = :5060'
+}
+ktap_check_here "sipalgctl reflect listens on UDP and TCP 5060 on wan" start_reflector
+
+# ------------------------------------------------------------ (a) plain NAT
+probe plain
+plain_ok() {
+	verdict plain 0 &&
+		jq_true plain '.alg_detected == false and .harmful == false and .changes == []' &&
+		jq_true plain '.seen == "203.0.113.1:5060" and .registrar_sees_nat == true' &&
+		jq_true plain '.registrar_checks.contact_private and .registrar_checks.via_address_differs'
+}
+ktap_check "(a) plain NAT: no ALG (exit 0), every message intact, the registrar sees the NAT" plain_ok
+
+# ---------------------------------------------------- (b) the in-tree helper
+modprobe -a nf_conntrack_sip nf_nat_sip || ktap_diag "in-tree helper does not load"
+if ! rtr_ct_helper sip udp 5060 || ! rtr_ct_helper sip tcp 5060; then
+	ktap_diag "no ct helper sip on rtr"
+fi
+probe intree --human
+intree_ok() {
+	verdict intree 6 && jq_true intree '.alg_detected and .harmful' &&
+		harms intree | tee "$SELFTEST_TMP/intree.harms" &&
+		grep -qx 'SDP o= rewritten' "$SELFTEST_TMP/intree.harms" &&
+		grep -qx 'From rewritten' "$SELFTEST_TMP/intree.harms" &&
+		grep -q 'From rewritten' "$SELFTEST_TMP/intree.txt" &&
+		grep -q 'SDP o= rewritten' "$SELFTEST_TMP/intree.txt"
+}
+ktap_check "(b) nf_conntrack_sip + nf_nat_sip: harmful (exit 6), naming SDP o= and From rewritten" intree_ok
+
+local_intree() {
+	local rc=0
+	rtr "$REPO/userspace/sipalgctl" probe --local || rc=$?
+	[ "$rc" = 6 ] || { echo "exit status $rc, want 6"; return 1; }
+	rtr "$REPO/userspace/sipalgctl" probe --local | grep -q 'nft delete table inet helpers'
+}
+ktap_check "(b) probe --local on rtr: harmful (exit 6), with the command that turns it off" local_intree
+rtr nft delete table inet helpers
+modprobe -r nf_nat_sip nf_conntrack_sip
+
+# --------------------------------------------------------- (c) sipalg rewrite
+sipalg_load || ktap_diag "sipalg does not load"
+rtr "$REPO/userspace/sipalgctl" enable wan0 || ktap_diag "sipalgctl enable wan0 failed"
+probe rewrite --human
+rewrite_ok() {
+	verdict rewrite 5 && jq_true rewrite '.alg_detected and (.harmful | not)' &&
+		jq_true rewrite '[.changes[].field] | unique - ["Via", "Contact", "SDP c=", "SDP m=", "Content-Length"] == []' &&
+		jq_true rewrite '[.changes[] | select(.message == "REGISTER" and .transport == "UDP") | .field] | unique == ["Contact", "Via"]' &&
+		jq_true rewrite '[.changes[] | select(.transport == "TCP")] | length > 0' &&
+		jq_true rewrite '.registrar_sees_nat == false' &&
+		grep -q 'it will NOT see the NAT' "$SELFTEST_TMP/rewrite.txt"
+}
+ktap_check "(c) sipalg rewrite mode: an ALG that does no harm (exit 5), only Via, Contact, c=, m=; the registrar does not see the NAT" rewrite_ok
+
+local_sipalg() {
+	local rc=0
+	rtr "$REPO/userspace/sipalgctl" probe --local -j >"$SELFTEST_TMP/local.json" || rc=$?
+	cat "$SELFTEST_TMP/local.json"
+	[ "$rc" = 5 ] && jq -e '.findings[] | select(.turn_off == "sipalgctl disable wan0")' \
+		"$SELFTEST_TMP/local.json" >/dev/null
+}
+ktap_check "(c) probe --local on rtr: an ALG that does no harm (exit 5), sipalgctl disable wan0" local_sipalg
+
+# --------------------------------------------------------- (d) sipalg pinhole
+rtr "$REPO/userspace/sipalgctl" enable wan0 mode pinhole
+probe pinhole
+pinhole_ok() {
+	verdict pinhole 0 && jq_true pinhole '.changes == [] and .registrar_sees_nat'
+}
+ktap_check "(d) sipalg pinhole mode: no rewrite (exit 0)" pinhole_ok
+rtr "$REPO/userspace/sipalgctl" disable wan0 --flush >/dev/null
+
+# ------------------------------------------------------------ (e) broken ALG
+start_relay() {
+	rtr nft -f - <<-EOF || return 1
+		table ip broken_alg {
+			chain prerouting {
+				type nat hook prerouting priority dstnat; policy accept;
+				iifname "lan0" udp dport 5060 redirect to :5060
+			}
+		}
+	EOF
+	rtr python3 "$PEERS_DIR/broken_alg.py" 192.168.1.2 203.0.113.1 "$REFLECTOR" 5060 \
+		>"$SELFTEST_TMP/relay.log" 2>&1 &
+	RELAY_PID=$!
+	wait_for 50 grep -q relaying "$SELFTEST_TMP/relay.log"
+}
+ktap_check_here "a broken ALG relays UDP 5060 on rtr" start_relay
+probe broken
+broken_ok() {
+	local want missing=
+	verdict broken 6 || return 1
+	harms broken >"$SELFTEST_TMP/broken.harms"
+	cat "$SELFTEST_TMP/broken.harms"
+	for want in 'message corrupted' 'Call-ID rewritten' 'From rewritten' 'SDP o= rewritten' \
+		'SDP a=rtcp rewritten' 'Via rewritten' 'X-Sipalg-Seen reply-rewritten'; do
+		grep -qx "$want" "$SELFTEST_TMP/broken.harms" || missing+=" [$want]"
+	done
+	[ -z "$missing" ] || { echo "harms not named:$missing"; return 1; }
+	# over TCP, which the relay does not touch, nothing changed
+	jq_true broken '[.changes[] | select(.transport == "TCP")] == []'
+}
+ktap_check "(e) a broken ALG: harmful (exit 6), each harm named (Call-ID, From, o=, a=rtcp, Via, a lost ';', the reply rewritten)" broken_ok
+kill "$RELAY_PID" 2>/dev/null
+wait "$RELAY_PID" 2>/dev/null
+RELAY_PID=
+rtr nft delete table ip broken_alg
+
+# ------------------------------------------------------ (f) mapping lifetime
+rtr sysctl -qw net.netfilter.nf_conntrack_udp_timeout=20 net.netfilter.nf_conntrack_udp_timeout_stream=20
+rtr conntrack -F 2>/dev/null
+lifetime_start=$SECONDS
+lan "$REPO/userspace/sipalgctl" probe "$REFLECTOR" --token "$TOKEN" --max-wait 30 -j \
+	>"$SELFTEST_TMP/lifetime.json"
+echo $? >"$SELFTEST_TMP/lifetime.rc"
+ktap_diag "probe with --max-wait 30: $((SECONDS - lifetime_start)) s:"
+jq -c '{mapping_lifetime_s, mapping_lost_after_s, keepalive_s, inbound_refreshes,
+	port_kept_after_expiry, other_port_gets_in}' "$SELFTEST_TMP/lifetime.json" | ktap_diag
+lifetime_ok() {
+	[ "$(cat "$SELFTEST_TMP/lifetime.rc")" = 0 ] || { echo "exit status $(cat "$SELFTEST_TMP/lifetime.rc")"; return 1; }
+	jq_true lifetime '.mapping_lifetime_s >= 17 and .mapping_lifetime_s <= 23'
+}
+ktap_check "(f) UDP timeouts of 20 s: the measured mapping lifetime is within 3 s of 20" lifetime_ok
+ktap_check "(f) inbound packets refresh the mapping; the public port is kept after expiry" \
+	jq_true lifetime '.inbound_refreshes == true and .port_kept_after_expiry == true'
+ktap_check "(f) an OPTIONS from another port of the reflector does not get in (masquerade filters)" \
+	jq_true lifetime '.other_port_gets_in == false'
+
+# ------------------------------------------------------------ the reflector
+ktap_check "reflector: no header or a wrong token, no answer; a valid token, an answer" \
+	lan python3 "$PEERS_DIR/reflect_client.py" "$REFLECTOR" 5060 "$TOKEN" tokens
+ktap_check "reflector: replies at most 512 bytes longer than the request (UDP, TCP, 200-16000 bytes); oversized requests and delays not answered" \
+	lan python3 "$PEERS_DIR/reflect_client.py" "$REFLECTOR" 5060 "$TOKEN" sizes
+ktap_check "reflector: a flood of 400 requests from one source is rate limited" \
+	lan python3 "$PEERS_DIR/reflect_client.py" "$REFLECTOR" 5060 "$TOKEN" flood 400
+ktap_check "reflector: another source is still answered right after the flood" \
+	wan python3 "$PEERS_DIR/reflect_client.py" "$REFLECTOR" 5060 "$TOKEN" tokens
+ktap_check "reflector: still running after all of it" kill -0 "$REFLECT_PID"
+ktap_diag "probe.sh: $SECONDS s"
+
+ktap_finish
