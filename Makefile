@@ -146,10 +146,20 @@ debug-layers:
 # its kernel, the selftests that carry a call through it.
 ARM64_SELFTESTS ?= alg_register.sh alg_call_udp.sh alg_tcp.sh alg_ipv6.sh
 
+# The root's kernel headers, seen from here (build/arm64/kdir): their
+# Makefile includes the common headers by an absolute path, made one into
+# the root; their build tools are arm64 programs, run by qemu-user with the
+# root's libraries (QEMU_LD_PREFIX).
+ARM64_KDIR := build/arm64/kdir
+
 arm64:
 	@root=$$(scripts/arm64-root) && kver=$$(ls "$$root/lib/modules") && \
-		scripts/cross-module arm64 aarch64-linux-gnu- "$$root/usr/src/linux-headers-$$kver" \
-			$(CURDIR)/build/arm64/module $(KBUILD_NO_BTF)
+	h=$$root/usr/src/linux-headers-$$kver && rm -rf $(ARM64_KDIR) && mkdir -p $(ARM64_KDIR) && \
+	for f in .config .kernelvariables Module.symvers arch include scripts tools; do \
+		ln -s "$$(readlink -f "$$h/$$f")" $(ARM64_KDIR)/$$f || exit 1; done && \
+	sed "s|^include /|include $$root/|" "$$h/Makefile" >$(ARM64_KDIR)/Makefile && \
+	QEMU_LD_PREFIX=$$root scripts/cross-module arm64 aarch64-linux-gnu- $(CURDIR)/$(ARM64_KDIR) \
+		$(CURDIR)/build/arm64/module $(KBUILD_NO_BTF)
 	@$(MAKE) --no-print-directory -C tests/arch NAME=arm64 CROSS=aarch64-linux-gnu-
 
 check-arm64:
