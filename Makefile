@@ -21,7 +21,7 @@
 #                   builds and caches) and a static arm64 sipalgctl (tests/arch)
 # make check-arm64  the ALG selftests (REGISTER, UDP call, TCP, IPv6) in the
 #                   arm64 guest (scripts/vm --arch arm64); not part of make
-#                   check (README, "Other architectures", says how long)
+#                   check (22 minutes here; README, "Tests")
 # make demo         builds, boots the VM router and shows a call crossing the NAT
 #                   with sipalg, with no ALG and with the in-tree helper
 # make bench        the core's parser benchmark (tests/bench), then datagrams/s
