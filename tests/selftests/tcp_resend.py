@@ -62,9 +62,10 @@ def wan_drops_options(on):
     OPTIONS (on), or no more."""
     nft = ["ip", "netns", "exec", "wan", "nft"]
     if on:
-        rules = ("table inet resend { chain in { type filter hook prerouting priority -300; "
-                 "tcp dport 5060 @ih,0,64 0x4f5054494f4e5320 drop; } }")
-        subprocess.run(nft + [rules], check=True)
+        rules = ("add table inet resend\n"
+                 "add chain inet resend in { type filter hook prerouting priority -300; }\n"
+                 "add rule inet resend in tcp dport 5060 @ih,0,64 0x4f5054494f4e5320 drop\n")
+        subprocess.run(nft + ["-f", "-"], input=rules.encode(), check=True)
     else:
         subprocess.run(nft + ["delete", "table", "inet", "resend"], check=True)
 
