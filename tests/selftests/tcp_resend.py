@@ -120,8 +120,8 @@ def main(argv):
         if i == 1:
             frames.resend(sent[-1])
         elif i == 2:
-            frames.resend(frames.rebuild(sent[-2], frames.payload(sent[-2]) +
-                                         frames.payload(sent[-1])))
+            frames.resend(frames.rebuild(sent[-1], frames.payload(sent[-2]) +
+                                         frames.payload(sent[-1]), frames.seq(sent[-2])))
     got = b""
     peer.settimeout(WAIT)
     while len(got) < len(want):
