@@ -107,6 +107,9 @@ bool sipalg_xlat_from_ct(const struct nf_conn *ct,
 bool sipalg_apply_edits(struct sk_buff *skb, struct nf_conn *ct,
 			enum ip_conntrack_info ctinfo, unsigned int protoff,
 			unsigned int msgoff, const struct sip_plan *plan);
+bool sipalg_tcp_empty(struct sk_buff *skb, struct nf_conn *ct,
+		      enum ip_conntrack_info ctinfo, unsigned int protoff,
+		      unsigned int len);
 void sipalg_tcp_seqadj(struct sk_buff *skb, struct nf_conn *ct,
 		       enum ip_conntrack_info ctinfo, unsigned int protoff,
 		       s32 delta);
@@ -139,12 +142,17 @@ struct sipalg_seg {
 	unsigned int start;	/* offset of the first message */
 	bool unsure;		/* no message may begin there: a continuation */
 	bool old;		/* sent before: the position stays as it is */
+	bool acked;		/* old, and the receiver has every byte of it */
 };
 
-bool sipalg_stream_start(const struct nf_conn *ct, enum ip_conntrack_dir dir,
+bool sipalg_stream_start(struct nf_conn *ct, enum ip_conntrack_dir dir,
 			 u32 seq, unsigned int len, struct sipalg_seg *seg);
-void sipalg_stream_at(struct nf_conn *ct, enum ip_conntrack_dir dir, u32 seq);
-void sipalg_stream_lost(struct nf_conn *ct, enum ip_conntrack_dir dir);
+bool sipalg_stream_may_resize(struct nf_conn *ct, enum ip_conntrack_dir dir,
+			      u32 seq);
+void sipalg_stream_at(struct nf_conn *ct, enum ip_conntrack_dir dir,
+		      const struct sipalg_seg *seg, u32 next);
+void sipalg_stream_lost(struct nf_conn *ct, enum ip_conntrack_dir dir,
+			const struct sipalg_seg *seg);
 
 /* sipalg_reg.c */
 void sipalg_reg_response(struct sk_buff *skb, struct nf_conn *ct,

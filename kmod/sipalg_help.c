@@ -245,13 +245,13 @@ static void track_stream(const struct sipalg_pkt *p, unsigned int off,
 	if (p->seg.old)
 		return;
 	if (off >= len)
-		sipalg_stream_at(p->ct, dir, at);
+		sipalg_stream_at(p->ct, dir, &p->seg, at);
 	else if (cut_by_segment(p->ct, r) && msg->hdr_end &&
 		 msg->has_content_length)
-		sipalg_stream_at(p->ct, dir,
+		sipalg_stream_at(p->ct, dir, &p->seg,
 				 at + msg->hdr_end + msg->content_length);
 	else
-		sipalg_stream_lost(p->ct, dir);
+		sipalg_stream_lost(p->ct, dir, &p->seg);
 }
 
 static int help_payload(const struct sipalg_pkt *p, struct sipalg_scratch *s)
@@ -263,6 +263,14 @@ static int help_payload(const struct sipalg_pkt *p, struct sipalg_scratch *s)
 	enum sip_reason r = SIP_OK;
 	bool first = true;
 
+	/*
+	 * sipalg_stream.c: sent again, and the receiver has it all.  Only
+	 * its acknowledgment may have been lost: it goes on without its
+	 * bytes, which the receiver answers with an acknowledgment again.
+	 */
+	if (p->seg.acked)
+		return sipalg_tcp_empty(p->skb, p->ct, p->ctinfo, p->protoff,
+					len) ? NF_ACCEPT : NF_DROP;
 	if (p->pol.malformed == SIPALG_MALFORMED_DROP) {
 		r = find_malformed(p, s, &err_off);
 		if (r != SIP_OK) {
@@ -304,9 +312,13 @@ static int help_payload(const struct sipalg_pkt *p, struct sipalg_scratch *s)
 	}
 	if (!flags)
 		return NF_ACCEPT;
+	/* sipalg_stream.c: one length change unacknowledged at a time. */
+	if (p->skb->len != orig_len && !p->seg.old &&
+	    !sipalg_stream_may_resize(p->ct, dir, p->seg.seq))
+		return NF_DROP;
 	track_stream(p, off, len, r, (s32)p->skb->len - (s32)orig_len,
 		     &s->msg);
-	if (p->skb->len != orig_len)
+	if (p->skb->len != orig_len && !p->seg.old)
 		sipalg_tcp_seqadj(p->skb, p->ct, p->ctinfo, p->protoff,
 				  (s32)p->skb->len - (s32)orig_len);
 	return NF_ACCEPT;

@@ -150,6 +150,15 @@ void sipalg_tcp_seqadj(struct sk_buff *skb, struct nf_conn *ct,
 	nf_conntrack_event_cache(IPCT_SEQADJ, ct);
 }
 
+/* A TCP segment's @len payload bytes removed: a bare acknowledgment. */
+bool sipalg_tcp_empty(struct sk_buff *skb, struct nf_conn *ct,
+		      enum ip_conntrack_info ctinfo, unsigned int protoff,
+		      unsigned int len)
+{
+	return __nf_nat_mangle_tcp_packet(skb, ct, ctinfo, protoff, 0, len,
+					  "", 0, false);
+}
+
 /*
  * Apply @plan to the message that starts @msgoff bytes into the L4 payload.
  * Edits go last to first so that each one's offset is still the parsed

@@ -480,11 +480,18 @@ class Frames:
             if addr[2] == socket.PACKET_OUTGOING and self.split(frame):
                 out.append(frame)
 
-    def rebuild(self, frame, payload):
-        """frame with another payload (same sequence number), lengths and
-        checksums made right."""
+    def seq(self, frame):
+        return struct.unpack_from("!I", frame, self.split(frame)[1] + 4)[0]
+
+    def rebuild(self, frame, payload, seq=None):
+        """frame with another payload (and sequence number seq), lengths
+        and checksums made right.  Its header keeps frame's TCP timestamp:
+        a segment with an older one than the receiver last saw would be
+        dropped by the receiver (PAWS, RFC 7323), as no sender sends it."""
         ip, tcp, data = self.split(frame)
         hdr = bytearray(frame[:data])
+        if seq is not None:
+            struct.pack_into("!I", hdr, tcp + 4, seq)
         seg = bytes(hdr[tcp:]) + payload
         if self.fam == 4:
             struct.pack_into("!H", hdr, ip + 2, data - ip + len(payload))
@@ -587,7 +594,8 @@ def tcp_direction(rng, wsock, rsock, frames, msgs, oracle, reply, tail):
             resent += 1
         if len(sent) == 1 and prev and rng.random() < 0.1 and \
                 len(frames.payload(prev)) + len(frames.payload(sent[0])) <= SEGMENT_MAX:
-            frames.resend(frames.rebuild(prev, frames.payload(prev) + frames.payload(sent[0])))
+            frames.resend(frames.rebuild(sent[0], frames.payload(prev) + frames.payload(sent[0]),
+                                         frames.seq(prev)))
             resent += 1
         prev = sent[0] if len(sent) == 1 else None
     if tail is not None:

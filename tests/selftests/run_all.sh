@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Runs every selftest (each executable tests/selftests/*.sh but this one;
-# or the ones named: run_all.sh alg_tcp.sh ...), one after the other, and
-# prints their KTAP as it comes.  What a test
+# tests/selftests/run_all.sh [NAME.sh...]
+#
+# Runs every selftest (each executable tests/selftests/*.sh but this one),
+# or the ones named (executable or not: make check's debug-kernel subset,
+# make check-debug's every selftest and alg_hostile.sh), one after the
+# other, and prints their KTAP as it comes.  What a test
 # cannot say itself is added as a result line of its own: a test that
 # failed without a "not ok" (crashed, timed out), a test that skipped as a
 # whole.  On a kernel with kmemleak (scripts/debug-kernel), sipalg is then
@@ -30,16 +33,16 @@ else
 	kmemleak=
 fi
 
-tests=("$@")
-[ $# -gt 0 ] || tests=(*.sh)
-for t in "${tests[@]}"; do
+if [ $# = 0 ]; then
+	for t in *.sh; do
+		[ "$t" = run_all.sh ] || [ ! -x "$t" ] || set -- "$@" "$t"
+	done
+fi
+for t in "$@"; do
 	t=${t##*/}
-	if [ "$t" = run_all.sh ] || [ ! -x "$t" ]; then
-		continue
-	fi
 	echo "# selftest: $t"
 	start=$SECONDS
-	timeout -k 5 "${SELFTEST_TIMEOUT:-600}" "./$t" 2>&1 | tee "$out"
+	timeout -k 5 "${SELFTEST_TIMEOUT:-600}" bash "./$t" 2>&1 | tee "$out"
 	rc=${PIPESTATUS[0]}
 	echo "# selftest: $t: exit status $rc, $((SECONDS - start)) s"
 	case $rc in
