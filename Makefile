@@ -14,8 +14,7 @@
 # make check-failover, make check-hostile
 #                   selftests not yet in make check: two routers synced by
 #                   conntrackd (ha_failover.sh), hostile traffic through the
-#                   router (alg_hostile.sh); so is alg_unload_traffic.sh
-#                   (scripts/vm -- bash tests/selftests/alg_unload_traffic.sh)
+#                   router (alg_hostile.sh)
 # make demo         builds, boots the VM router and shows a call crossing the NAT
 #                   with sipalg, with no ALG and with the in-tree helper
 # make bench        the core's parser benchmark (tests/bench), then datagrams/s
