@@ -7,8 +7,9 @@
 # interface holds no module reference, so rmmod succeeds at once) and the
 # phone sets up calls with sipp at a high rate, each offering audio on a
 # port of its own and from a UDP port of its own (a signalling flow per
-# call, 4 s long, at most 40 at once), against a sipp answering with SDP on wan; so flows are
-# creating pinholes while the helpers are unregistered.  Then:
+# call, 4 s long, at most 40 at once), against a sipp answering with SDP
+# on wan; so flows are creating pinholes while the helpers are
+# unregistered.  Then:
 # - rmmod succeeds during the blast;
 # - no expectation outlives the module (rtr's expectation table is empty:
 #   every pinhole was sipalg's, and one left behind would point into the
