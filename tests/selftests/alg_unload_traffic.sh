@@ -17,7 +17,9 @@
 # - datagrams to every pinhole that was open just before rmmod (RTP from
 #   wan to the router's public ports, from the phone to the callee's) and
 #   listing the expectations leave the kernel log clean.
-# Without the cleanup on unload this panics the guest (scripts/vm: exit 3).
+# Not yet a reliable reproduction: at this rate the window (between the
+# helpers' expectations being purged and the flows being detached) was
+# not hit, and the mutant expect_unload_leaves_pinholes survived one run.
 # About 30 s in the VM (2 to 3 minutes with the VM's boot on a loaded
 # machine).
 # shellcheck source=tests/selftests/lib.sh
