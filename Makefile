@@ -15,8 +15,7 @@
 # make check-failover, make check-hostile
 #                   selftests not yet in make check: two routers synced by
 #                   conntrackd (ha_failover.sh), hostile traffic through the
-#                   router (alg_hostile.sh); so is alg_unload_traffic.sh
-#                   (scripts/vm -- bash tests/selftests/alg_unload_traffic.sh)
+#                   router (alg_hostile.sh)
 # make arm64        sipalg.ko for the arm64 guest's Debian 6.12 kernel (cross-
 #                   built against its headers in the root scripts/arm64-root
 #                   builds and caches) and a static arm64 sipalgctl (tests/arch)

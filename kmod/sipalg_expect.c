@@ -123,18 +123,45 @@ static bool under_cap(unsigned int need)
 }
 
 /*
+ * The live media pinholes of @help's flow of direction @dir (any when < 0).
+ * Under nf_conntrack_expect_lock.
+ */
+static unsigned int count_media(struct nf_conn_help *help, int dir)
+{
+	struct nf_conntrack_expect *exp;
+	unsigned int n = 0;
+
+	hlist_for_each_entry(exp, &help->expectations, lnode)
+		n += exp->class == SIPALG_EXPECT_MEDIA &&
+		     (dir < 0 || exp->dir == dir) && !sipalg_exp_expired(exp);
+	return n;
+}
+
+/*
  * Room for @need more media pinholes on @ct's flow?  The conntrack core
  * would make room by closing the flow's oldest pinhole, maybe another
  * call's; refusing the new one instead is predictable and counted.
+ * help->expecting[] also counts pinholes that expired or were withdrawn
+ * (marked dead) until the conntrack GC unlinks them, up to a minute later;
+ * only live ones count, so when it is at the cap the flow's own list (at
+ * most max_flow_pinholes live entries) is counted.  The core unlinks the
+ * dead ones when it inserts the next.
  */
-static bool under_flow_cap(const struct nf_conn *ct, unsigned int need)
+static bool under_flow_cap(struct nf_conn *ct, unsigned int need)
 {
-	const struct nf_conn_help *help = nfct_help(ct);
+	struct nf_conn_help *help = nfct_help(ct);
 	unsigned int max =
 		sipalg_helpers[0].expect_policy[SIPALG_EXPECT_MEDIA].max_expected;
+	unsigned int live;
 
-	return help &&
-	       READ_ONCE(help->expecting[SIPALG_EXPECT_MEDIA]) + need <= max;
+	if (!help)
+		return false;
+	if (READ_ONCE(help->expecting[SIPALG_EXPECT_MEDIA]) + need <= max)
+		return true;
+	spin_lock_bh(&nf_conntrack_expect_lock);
+	live = count_media(help, -1);
+	spin_unlock_bh(&nf_conntrack_expect_lock);
+	return live + need <= max;
 }
 
 struct pinhole_req {
@@ -364,17 +391,6 @@ static struct nf_conntrack_expect *find_same(struct nf_conn_help *help,
 		return exp;
 	}
 	return NULL;
-}
-
-static unsigned int count_media(struct nf_conn_help *help, int dir)
-{
-	struct nf_conntrack_expect *exp;
-	unsigned int n = 0;
-
-	hlist_for_each_entry(exp, &help->expectations, lnode)
-		n += exp->class == SIPALG_EXPECT_MEDIA && exp->dir == dir &&
-		     !sipalg_exp_expired(exp);
-	return n;
 }
 
 /* Adds the public port of a remapped m= line to @map. */

@@ -7,8 +7,9 @@
 # interface holds no module reference, so rmmod succeeds at once) and the
 # phone sets up calls with sipp at a high rate, each offering audio on a
 # port of its own and from a UDP port of its own (a signalling flow per
-# call, 10 s long), against a sipp answering with SDP on wan; so flows are
-# creating pinholes while the helpers are unregistered.  Then:
+# call, 4 s long, at most 40 at once), against a sipp answering with SDP
+# on wan; so flows are creating pinholes while the helpers are
+# unregistered.  Then:
 # - rmmod succeeds during the blast;
 # - no expectation outlives the module (rtr's expectation table is empty:
 #   every pinhole was sipalg's, and one left behind would point into the
@@ -16,8 +17,11 @@
 # - datagrams to every pinhole that was open just before rmmod (RTP from
 #   wan to the router's public ports, from the phone to the callee's) and
 #   listing the expectations leave the kernel log clean.
-# Without the cleanup on unload this panics the guest (scripts/vm: exit 3).
-# About 60 s in the VM.
+# Not yet a reliable reproduction: at this rate the window (between the
+# helpers' expectations being purged and the flows being detached) was
+# not hit, and the mutant expect_unload_leaves_pinholes survived one run.
+# About 30 s in the VM (2 to 3 minutes with the VM's boot on a loaded
+# machine).
 # shellcheck source=tests/selftests/lib.sh
 source "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/selftests/ctl_lib.sh
@@ -49,25 +53,43 @@ pinholes() {
 		if (p != "") print d, p }'
 }
 
-enough_pinholes() {
-	[ "$(rtr cat /proc/net/nf_conntrack_expect | grep -c .)" -ge 20 ]
+# Up to 120 s for 20 pinholes (a loaded guest opens them in seconds); at
+# once a failure if the phone's sipp is gone (it exits at start when it
+# refuses its options).
+pinholes_opening() {
+	local end=$((SECONDS + 120))
+	until [ "$(rtr cat /proc/net/nf_conntrack_expect | grep -c .)" -ge 20 ]; do
+		if ! kill -0 "${SIPP_PIDS[phone]}" 2>/dev/null; then
+			echo "the phone's sipp exited:"
+			tail -n 5 "$SELFTEST_TMP/phone/sipp.out"
+			return 1
+		fi
+		[ "$SECONDS" -lt "$end" ] || return 1
+		sleep 0.5
+	done
 }
 
 blast_and_unload() {
 	sipp_start callee wan -sn uas -i 203.0.113.2 -p 5060 -mp 30000
 	wait_for 100 listens wan udp 5060 || { echo "the callee is not listening"; return 1; }
-	sipp_start phone lan -sf "$PEERS_DIR/blast_uac.xml" -i 192.168.1.2 -p 5060 -t un \
-		-mp 10000 -r 20 -d 10000 -m 4000 -timeout 120 203.0.113.2:5060
-	wait_for 600 enough_pinholes ||
-		{ echo "fewer than 20 pinholes after 60 s: $(pinholes | wc -l)"; return 1; }
+	# A socket per call (-t un): sipp refuses to start unless
+	# -max_socket is below the open-file limit (1024).
+	sipp_start phone lan -sf "$PEERS_DIR/blast_uac.xml" -i 192.168.1.2 -p 5060 \
+		-t un -max_socket 800 -mp 10000 -r 10 -l 40 -d 4000 -m 4000 -timeout 120 \
+		203.0.113.2:5060
+	pinholes_opening ||
+		{ echo "fewer than 20 pinholes after 120 s: $(pinholes | wc -l)"; return 1; }
 	pinholes >"$SELFTEST_TMP/open"
 	echo "$(wc -l <"$SELFTEST_TMP/open") pinholes open, $(sipalg_stat expectations-created) created so far; rmmod"
 	rmmod sipalg || return 1
 	sipalg_loaded && { echo "sipalg is still loaded"; return 1; }
 	sleep 2
+	# After rmmod sipp no longer exits on SIGTERM (peers_stop waited
+	# for it for over 10 minutes): its calls are stopped for good.
+	kill -KILL "${SIPP_PIDS[@]}" 2>/dev/null
 	peers_stop
 }
-ktap_check_here "rmmod sipalg while sipp sets up 20 calls/s through rtr" blast_and_unload
+ktap_check_here "rmmod sipalg while sipp sets up 10 calls/s through rtr" blast_and_unload
 
 none_left() {
 	local left
