@@ -86,7 +86,7 @@ start_reflector() {
 	REFLECT_PID=$!
 	wait_for 50 eval "wan ss -Hlun 'sport = :5062' | grep -q ." || return 1
 	wan ss -Hltun '( sport = :5060 or sport = :5062 )' | tee "$SELFTEST_TMP/listen"
-	[ "$(grep -c "$REFLECTOR:506[02]" "$SELFTEST_TMP/listen")" = 4 ]
+	[ "$(grep -cE "$REFLECTOR\]?:506[02] " "$SELFTEST_TMP/listen")" = 4 ]
 }
 ktap_check_here "sipalgctl reflect --port 5060 --port 5062 listens on UDP and TCP of both on wan" start_reflector
 
