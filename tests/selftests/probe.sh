@@ -207,7 +207,10 @@ broken_ok() {
 	# the damage is named apart: Contact and c=, whose address alone
 	# changed, are not called harmed
 	jq_true broken '[.changes[] | select(.field == "Contact" or .field == "SDP c=") | select(.harmful)] == []' &&
-		jq_true broken '[.changes[] | select(.field == "Contact") | .kind] | unique == ["address-rewritten"]' || return 1
+		jq_true broken '[.changes[] | select(.field == "Contact") | .kind] | unique == ["address-rewritten"]' &&
+		jq_true broken '[.changes[] | select(.field == "X-Sipalg-Seen") |
+			(.sent | startswith("UDP 203.0.113.1:")) and (.received | startswith("UDP 192.168.1.2:"))] | unique == [true]' ||
+		return 1
 	# over TCP, which the relay does not touch, nothing changed
 	jq_true broken '[.changes[] | select(.transport == "TCP")] == []'
 }
