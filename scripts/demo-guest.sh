@@ -126,7 +126,7 @@ register() {
 # received says.  Started after the call was up, a cold python3 in a slow
 # VM could start after the phone had hung up and its pinholes were gone.
 rtp_start() {
-	wan python3 -c 'import re, socket, sys, time
+	ip netns exec wan python3 -c 'import re, socket, sys, time
 end = time.time() + 60
 while time.time() < end:
     try:
@@ -145,7 +145,7 @@ while addr and port and time.time() < end:
     except OSError:
         pass
     time.sleep(0.2)' "$1" 2>/dev/null &
-	RTP_PID=$!
+	RTP_PID=$!	# python3 itself (ip netns exec execs it), so rtp_stop ends it
 }
 
 rtp_stop() {
