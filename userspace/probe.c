@@ -208,6 +208,17 @@ static bool tested(const struct probe_run *r, const struct exchange *ex)
 	return !ex->tcp || !r->tcp_problem;
 }
 
+/* X-Sipalg-Seen on its way back: what the reflector sent (sealed) and what arrived. */
+static void seen_rewritten(struct probe_run *r, const struct exchange *ex,
+			   const char *name, const char *tp)
+{
+	char sent[sizeof(ex->reply.transport) + sizeof(ex->reply.seen) + 1];
+
+	snprintf(sent, sizeof(sent), "%s %s", ex->reply.transport, ex->reply.seen);
+	changes_add(&r->changes, name, tp, "X-Sipalg-Seen", CHANGE_REPLY_REWRITTEN,
+		    sent, strlen(sent), ex->reply.seen_plain, strlen(ex->reply.seen_plain));
+}
+
 static void collect_changes(struct probe_run *r)
 {
 	unsigned int i;
@@ -228,9 +239,7 @@ static void collect_changes(struct probe_run *r)
 			diff_message(&r->changes, name, ex->tcp, ex->sent, ex->sent_len,
 				     ex->reply.received, ex->reply.received_len);
 			if (ex->reply_status == PW_REPLY_SEEN_REWRITTEN)
-				changes_add(&r->changes, name, tp, "X-Sipalg-Seen",
-					    CHANGE_REPLY_REWRITTEN, ex->reply.transport, 0,
-					    ex->reply.seen_plain, strlen(ex->reply.seen_plain));
+				seen_rewritten(r, ex, name, tp);
 		}
 	}
 	for (i = 0; i < r->changes.n; i++) {

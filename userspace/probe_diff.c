@@ -226,7 +226,13 @@ static void add(const struct pair *p, const char *field, enum change_kind kind,
 		    rl ? (const char *)p->r + rl->off : "", rl ? rl->len : 0);
 }
 
-/* Two lines that differ: allowed (inside one rewritable span) or a harm. */
+/*
+ * Two lines that differ: allowed (inside one rewritable span of the message
+ * sent) or a harm.  In a message that no longer parses the same holds line
+ * by line: the damage itself is named apart (CHANGE_CORRUPTED, with the
+ * parser's reason), so a Contact whose address alone changed is not called
+ * changed beyond it.
+ */
 static void compare_lines(const struct pair *p, const char *field,
 			  const struct line *sl, const struct line *rl)
 {
@@ -240,7 +246,7 @@ static void compare_lines(const struct pair *p, const char *field,
 	while (suf < min - pre &&
 	       p->s[sl->off + sl->len - 1 - suf] == p->r[rl->off + rl->len - 1 - suf])
 		suf++;
-	kind = p->rm ? allowed_kind(p->sm, sl->off + pre, sl->off + sl->len - suf) : -1;
+	kind = allowed_kind(p->sm, sl->off + pre, sl->off + sl->len - suf);
 	add(p, field, kind >= 0 ? (enum change_kind)kind : CHANGE_REWRITTEN, sl, rl);
 }
 

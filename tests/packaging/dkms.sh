@@ -19,7 +19,6 @@ cleanup() {
 	dkms remove "$name/$version" --all >/dev/null 2>&1
 	rm -rf "/usr/src/$name-$version" ${work:+"$work"}
 }
-trap cleanup EXIT
 
 ok() {
 	n=$((n + 1))
@@ -44,6 +43,15 @@ if ! command -v dkms >/dev/null || [ ! -d "/lib/modules/$kver/build" ]; then
 	exit 4
 fi
 echo "1..6"
+# /usr/src/$name-$version, dkms's tree and /lib/modules are the machine's,
+# not the checkout's: two runs at once (two checkouts, make check beside a
+# mutant run) take turns, and the cleanup is armed only once it is ours.
+exec 9>"/run/lock/$name-dkms.lock"
+if ! flock -w 1800 9; then
+	echo "Bail out! another dkms.sh has held /run/lock/$name-dkms.lock for 30 minutes"
+	exit 1
+fi
+trap cleanup EXIT
 # A leftover from an interrupted run would make `dkms add` refuse.
 cleanup
 work=$(mktemp -d)

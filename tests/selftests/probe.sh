@@ -18,7 +18,10 @@
 #       is within 3 s of it, inbound packets refresh it, the port is kept
 # and the reflector's hardening: no valid token, no answer; replies at most
 # 512 bytes over the request; a flood from one source is rate limited while
-# another source is still answered.  About 2 minutes in an idle VM.
+# another source is still answered; a second --port is served too.  And
+# what a user gets wrong: no --token is a usage error (exit 2); a wrong
+# token or a port another program holds cannot test (exit 1, the reason
+# printed).  About 3 minutes in an idle VM.
 # shellcheck source=tests/selftests/lib.sh
 source "$(dirname "$0")/lib.sh"
 require modprobe nft conntrack python3 jq
@@ -72,22 +75,42 @@ harms() {
 	jq -r '[.changes[] | select(.harmful) | .field + " " + .kind] | unique[]' "$SELFTEST_TMP/$1.json"
 }
 
-ktap_header 17
+ktap_header 21
 sipalg_unload
 modprobe -r nf_nat_sip nf_conntrack_sip 2>/dev/null
 topo_setup || ktap_diag "topology setup failed"
 
 start_reflector() {
 	wan "$REPO/userspace/sipalgctl" reflect --token "$TOKEN" --listen "$REFLECTOR" \
-		2>"$SELFTEST_TMP/reflect.log" &
+		--port 5060 --port 5062 2>"$SELFTEST_TMP/reflect.log" &
 	REFLECT_PID=$!
-	wait_for 50 eval "wan ss -Hlun 'sport = :5060' | grep -q ." || return 1
-	wan ss -Hltun 'sport = :5060'
+	wait_for 50 eval "wan ss -Hlun 'sport = :5062' | grep -q ." || return 1
+	wan ss -Hltun '( sport = :5060 or sport = :5062 )' | tee "$SELFTEST_TMP/listen"
+	[ "$(grep -cE "$REFLECTOR\]?:506[02] " "$SELFTEST_TMP/listen")" = 4 ]
 }
-ktap_check_here "sipalgctl reflect listens on UDP and TCP 5060 on wan" start_reflector
+ktap_check_here "sipalgctl reflect --port 5060 --port 5062 listens on UDP and TCP of both on wan" start_reflector
+
+# ------------------------------------------------- what a user gets wrong
+# probe_fails EXIT TEXT ARGS...: the probe exits EXIT printing TEXT
+probe_fails() {
+	local want=$1 text=$2 rc=0
+	shift 2
+	"$@" >"$SELFTEST_TMP/fail.out" 2>&1 || rc=$?
+	cat "$SELFTEST_TMP/fail.out"
+	[ "$rc" = "$want" ] || { echo "exit status $rc, want $want"; return 1; }
+	grep -qF -e "$text" "$SELFTEST_TMP/fail.out"
+}
+ktap_check "probe without --token: usage error (exit 2)" \
+	probe_fails 2 "--token SECRET is required" lan "$REPO/userspace/sipalgctl" probe "$REFLECTOR"
+ktap_check "probe with a wrong token: could not test (exit 1), the reflector did not answer" \
+	probe_fails 1 "could not test: the reflector at $REFLECTOR:5060 did not answer" \
+	lan "$REPO/userspace/sipalgctl" probe "$REFLECTOR" --token wrong --max-wait 0
+ktap_check "probe from a port another program holds (the reflector's): could not test (exit 1)" \
+	probe_fails 1 "could not test: cannot send from UDP port 5060: Address already in use (a softphone may hold it" \
+	wan "$REPO/userspace/sipalgctl" probe "$REFLECTOR" --token "$TOKEN" --max-wait 0
 
 # ------------------------------------------------------------ (a) plain NAT
-probe plain
+probe plain --human
 plain_ok() {
 	verdict plain 0 &&
 		jq_true plain '.alg_detected == false and .harmful == false and .changes == []' &&
@@ -147,7 +170,7 @@ ktap_check "(c) probe --local on rtr: an ALG that does no harm (exit 5), sipalgc
 
 # --------------------------------------------------------- (d) sipalg pinhole
 rtr "$REPO/userspace/sipalgctl" enable wan0 mode pinhole
-probe pinhole
+probe pinhole --human
 pinhole_ok() {
 	verdict pinhole 0 && jq_true pinhole '.changes == [] and .registrar_sees_nat'
 }
@@ -170,7 +193,7 @@ start_relay() {
 	wait_for 50 grep -q relaying "$SELFTEST_TMP/relay.log"
 }
 ktap_check_here "a broken ALG relays UDP 5060 on rtr" start_relay
-probe broken
+probe broken --human
 broken_ok() {
 	local want missing=
 	verdict broken 6 || return 1
@@ -181,10 +204,17 @@ broken_ok() {
 		grep -qx "$want" "$SELFTEST_TMP/broken.harms" || missing+=" [$want]"
 	done
 	[ -z "$missing" ] || { echo "harms not named:$missing"; return 1; }
+	# the damage is named apart: Contact and c=, whose address alone
+	# changed, are not called harmed
+	jq_true broken '[.changes[] | select(.field == "Contact" or .field == "SDP c=") | select(.harmful)] == []' &&
+		jq_true broken '[.changes[] | select(.field == "Contact") | .kind] | unique == ["address-rewritten"]' &&
+		jq_true broken '[.changes[] | select(.field == "X-Sipalg-Seen") |
+			(.sent | startswith("UDP 203.0.113.1:")) and (.received | startswith("UDP 192.168.1.2:"))] | unique == [true]' ||
+		return 1
 	# over TCP, which the relay does not touch, nothing changed
 	jq_true broken '[.changes[] | select(.transport == "TCP")] == []'
 }
-ktap_check "(e) a broken ALG: harmful (exit 6), each harm named (Call-ID, From, o=, a=rtcp, Via, a lost ';', the reply rewritten)" broken_ok
+ktap_check "(e) a broken ALG: harmful (exit 6), each harm named (Call-ID, From, o=, a=rtcp, Via, a lost ';', the reply rewritten), Contact's address change not among them" broken_ok
 kill "$RELAY_PID" 2>/dev/null
 wait "$RELAY_PID" 2>/dev/null
 RELAY_PID=
@@ -202,9 +232,10 @@ jq -c '{mapping_lifetime_s, mapping_lost_after_s, keepalive_s, inbound_refreshes
 	port_kept_after_expiry, other_port_gets_in}' "$SELFTEST_TMP/lifetime.json" | ktap_diag
 lifetime_ok() {
 	[ "$(cat "$SELFTEST_TMP/lifetime.rc")" = 0 ] || { echo "exit status $(cat "$SELFTEST_TMP/lifetime.rc")"; return 1; }
-	jq_true lifetime '.mapping_lifetime_s >= 17 and .mapping_lifetime_s <= 23'
+	jq_true lifetime '.mapping_lifetime_s >= 17 and .mapping_lifetime_s <= 23' &&
+		jq_true lifetime '.keepalive_s > 0 and .keepalive_s < .mapping_lifetime_s'
 }
-ktap_check "(f) UDP timeouts of 20 s: the measured mapping lifetime is within 3 s of 20" lifetime_ok
+ktap_check "(f) UDP timeouts of 20 s: the measured mapping lifetime is within 3 s of 20, a keep-alive interval below it" lifetime_ok
 ktap_check "(f) inbound packets refresh the mapping; the public port is kept after expiry" \
 	jq_true lifetime '.inbound_refreshes == true and .port_kept_after_expiry == true'
 ktap_check "(f) an OPTIONS from another port of the reflector does not get in (masquerade filters)" \
@@ -219,6 +250,8 @@ ktap_check "reflector: a flood of 400 requests from one source is rate limited" 
 	lan python3 "$PEERS_DIR/reflect_client.py" "$REFLECTOR" 5060 "$TOKEN" flood 400
 ktap_check "reflector: another source is still answered right after the flood" \
 	wan python3 "$PEERS_DIR/reflect_client.py" "$REFLECTOR" 5060 "$TOKEN" tokens
+ktap_check "reflector: its second port (5062) answers a valid token only" \
+	lan python3 "$PEERS_DIR/reflect_client.py" "$REFLECTOR" 5062 "$TOKEN" tokens
 ktap_check "reflector: still running after all of it" kill -0 "$REFLECT_PID"
 ktap_diag "probe.sh: $SECONDS s"
 

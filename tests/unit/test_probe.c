@@ -247,6 +247,15 @@ static void test_diff(void)
 	       "diff: a lost ';' in Via: corrupted, Via harmed");
 	changes_free(&l);
 
+	/* ... and the private address replaced everywhere too: Contact's address alone changed */
+	replace(recv, "192.168.1.2", "203.0.113.1");
+	diff_message(&l, "INVITE", false, (uint8_t *)sent, n, (uint8_t *)recv, n - 1);
+	report(has(&l, "message", CHANGE_CORRUPTED) && has(&l, "Via", CHANGE_REWRITTEN) &&
+	       has(&l, "Contact", CHANGE_ADDRESS) && !has(&l, "Contact", CHANGE_REWRITTEN) &&
+	       has(&l, "Call-ID", CHANGE_REWRITTEN),
+	       "diff: in a message that no longer parses, an address-only change is still told apart");
+	changes_free(&l);
+
 	/* a body shortened but Content-Length kept */
 	memcpy(recv, sent, n + 1);
 	diff_message(&l, "INVITE", false, (uint8_t *)sent, n, (uint8_t *)recv, n - 12);
@@ -265,7 +274,7 @@ static void test_diff(void)
 
 int main(void)
 {
-	printf("KTAP version 1\n1..27\n");
+	printf("KTAP version 1\n1..28\n");
 	test_vectors();
 	test_wire();
 	test_diff();
