@@ -105,8 +105,6 @@ unload() {
 }
 ktap_check_here "namespaces removed, module unloads" unload
 
-bad=$(klog_bad "$(klog_since_mark)")
-[ -z "$bad" ] || ktap_diag <<<"$bad"
-ktap_check "kernel log clean" test -z "$bad"
+ktap_check_klog
 
 ktap_finish

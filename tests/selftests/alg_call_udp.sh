@@ -227,8 +227,6 @@ counters() {
 }
 ktap_check "counters: created = removed + the 2 used; rewritten = datagrams changed" counters
 
-bad=$(klog_bad "$(klog_since_mark)")
-[ -z "$bad" ] || ktap_diag <<<"$bad"
-ktap_check "kernel log clean" test -z "$bad"
+ktap_check_klog
 
 ktap_finish

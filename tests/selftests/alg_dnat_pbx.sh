@@ -140,8 +140,6 @@ counters() {
 ktap_check "counters: every changed datagram counted as rewritten; no pinhole left after the BYE" \
 	counters
 
-bad=$(klog_bad "$(klog_since_mark)")
-[ -z "$bad" ] || ktap_diag <<<"$bad"
-ktap_check "kernel log clean" test -z "$bad"
+ktap_check_klog
 
 ktap_finish

@@ -110,8 +110,6 @@ ktap_check "netlink: malformed requests are refused with an extack message and c
 ktap_check "netlink: without CAP_NET_ADMIN every change is refused and changes nothing" \
 	rtr capsh --drop=cap_net_admin -- -c "python3 $SELFTEST_DIR/genl_hostile.py unprivileged"
 
-bad=$(klog_bad "$(klog_since_mark)")
-[ -z "$bad" ] || ktap_diag <<<"$bad"
-ktap_check "kernel log clean" test -z "$bad"
+ktap_check_klog
 
 ktap_finish

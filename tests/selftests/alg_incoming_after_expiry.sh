@@ -198,8 +198,6 @@ ktap_diag "in-tree: INVITE reached the phone: $REACHED, caller's sipp exit statu
 peers_stop
 topo_cleanup
 
-bad=$(klog_bad "$(klog_since_mark)")
-[ -z "$bad" ] || ktap_diag <<<"$bad"
-ktap_check "kernel log clean" test -z "$bad"
+ktap_check_klog
 
 ktap_finish

@@ -230,8 +230,6 @@ nat66_spans() {
 ktap_check "NAT66: the INVITE at wan has [$PUBLIC]:5060 in Via and Contact, c=IN IP6 $PUBLIC, o= untouched" \
 	nat66_spans
 
-bad=$(klog_bad "$(klog_since_mark)")
-[ -z "$bad" ] || ktap_diag <<<"$bad"
-ktap_check "kernel log clean" test -z "$bad"
+ktap_check_klog
 
 ktap_finish

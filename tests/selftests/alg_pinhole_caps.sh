@@ -134,8 +134,6 @@ ktap_check_here "max_flow_pinholes=1 refuses to load, the kernel log says why" b
 peers_stop
 topo_cleanup
 sipalg_unload
-bad=$(klog_bad "$(klog_since_mark)")
-[ -z "$bad" ] || ktap_diag <<<"$bad"
-ktap_check "kernel log clean" test -z "$bad"
+ktap_check_klog
 
 ktap_finish

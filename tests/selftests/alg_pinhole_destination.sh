@@ -204,8 +204,6 @@ ktap_check "every refused c= counted: expectations-refused-destination 13" refus
 peers_stop
 topo_cleanup
 sipalg_unload
-bad=$(klog_bad "$(klog_since_mark)")
-[ -z "$bad" ] || ktap_diag <<<"$bad"
-ktap_check "kernel log clean" test -z "$bad"
+ktap_check_klog
 
 ktap_finish

@@ -110,8 +110,6 @@ ktap_check_here "a REGISTER granting 600 s sets the pinhole to 600 s" renewed_60
 peers_stop
 topo_cleanup
 sipalg_unload
-bad=$(klog_bad "$(klog_since_mark)")
-[ -z "$bad" ] || ktap_diag <<<"$bad"
-ktap_check "kernel log clean" test -z "$bad"
+ktap_check_klog
 
 ktap_finish

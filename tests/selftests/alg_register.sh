@@ -145,8 +145,6 @@ counters() {
 ktap_check "counters: every changed datagram of the phone counted as rewritten, 1 registration tracked, none malformed" \
 	counters
 
-bad=$(klog_bad "$(klog_since_mark)")
-[ -z "$bad" ] || ktap_diag <<<"$bad"
-ktap_check "kernel log clean" test -z "$bad"
+ktap_check_klog
 
 ktap_finish

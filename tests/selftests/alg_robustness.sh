@@ -117,8 +117,6 @@ netns_delete() {
 }
 ktap_check_here "namespaces deleted with that state: module refcount back to 0, rmmod succeeds" netns_delete
 
-bad=$(klog_bad "$(klog_since_mark)")
-[ -z "$bad" ] || ktap_diag <<<"$bad"
-ktap_check "kernel log clean throughout" test -z "$bad"
+ktap_check_klog "kernel log clean throughout"
 
 ktap_finish

@@ -148,8 +148,6 @@ ktap_check "counters: 12 messages seen, 10 rewritten, 2 spanning segments, none 
 test_cleanup
 topo_cleanup
 sipalg_unload
-bad=$(klog_bad "$(klog_since_mark)")
-[ -z "$bad" ] || ktap_diag <<<"$bad"
-ktap_check "kernel log clean" test -z "$bad"
+ktap_check_klog
 
 ktap_finish

@@ -96,8 +96,6 @@ ktap_check "both answers reach the client with the PBX's Contact rewritten (sipa
 test_cleanup
 topo_cleanup
 sipalg_unload
-bad=$(klog_bad "$(klog_since_mark)")
-[ -z "$bad" ] || ktap_diag <<<"$bad"
-ktap_check "kernel log clean" test -z "$bad"
+ktap_check_klog
 
 ktap_finish

@@ -41,8 +41,6 @@ ktap_check "segments sent again and rewrites in flight: the peer reads each mess
 
 topo_cleanup
 sipalg_unload
-bad=$(klog_bad "$(klog_since_mark)")
-[ -z "$bad" ] || ktap_diag <<<"$bad"
-ktap_check "kernel log clean" test -z "$bad"
+ktap_check_klog
 
 ktap_finish

@@ -76,8 +76,6 @@ ktap_check "a single datagram after it on the same flow is rewritten" single_aft
 peers_stop
 topo_cleanup
 sipalg_unload
-bad=$(klog_bad "$(klog_since_mark)")
-[ -z "$bad" ] || ktap_diag <<<"$bad"
-ktap_check "kernel log clean" test -z "$bad"
+ktap_check_klog
 
 ktap_finish

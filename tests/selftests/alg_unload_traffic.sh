@@ -116,8 +116,6 @@ rtp_to_old_pinholes() {
 }
 ktap_check "RTP to the pinholes that were open, then the expectations listed" rtp_to_old_pinholes
 
-bad=$(klog_bad "$(klog_since_mark)")
-[ -z "$bad" ] || ktap_diag <<<"$bad"
-ktap_check "kernel log clean" test -z "$bad"
+ktap_check_klog
 
 ktap_finish

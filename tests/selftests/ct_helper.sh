@@ -90,8 +90,6 @@ tcp_flow() {
 }
 ktap_check "TCP lan->wan:5060 gets helper=sipalg" tcp_flow
 
-bad=$(klog_bad "$(klog_since_mark)")
-[ -z "$bad" ] || ktap_diag <<<"$bad"
-ktap_check "kernel log clean" test -z "$bad"
+ktap_check_klog
 
 ktap_finish

@@ -182,8 +182,6 @@ reload_starts_empty() {
 }
 ktap_check "loaded again, no interface is configured" reload_starts_empty
 
-bad=$(klog_bad "$(klog_since_mark)")
-[ -z "$bad" ] || ktap_diag <<<"$bad"
-ktap_check "kernel log clean" test -z "$bad"
+ktap_check_klog
 
 ktap_finish

@@ -91,8 +91,6 @@ ktap_check "IFACE_DEL FLUSH of wan0 (assigned nothing): succeeds, 0 flows and 0 
 peers_stop
 topo_cleanup
 sipalg_unload
-bad=$(klog_bad "$(klog_since_mark)")
-[ -z "$bad" ] || ktap_diag <<<"$bad"
-ktap_check "kernel log clean" test -z "$bad"
+ktap_check_klog
 
 ktap_finish

@@ -248,8 +248,6 @@ nft_ct_helper_beside() {
 }
 ktap_check "an nftables ct helper object still assigns sipalg beside the interfaces" nft_ct_helper_beside
 
-bad=$(klog_bad "$(klog_since_mark)")
-[ -z "$bad" ] || ktap_diag <<<"$bad"
-ktap_check "kernel log clean" test -z "$bad"
+ktap_check_klog
 
 ktap_finish

@@ -159,8 +159,6 @@ flush_detaches() {
 }
 ktap_check "disable --flush: the flow loses the ALG and its pinholes, goes on untouched" flush_detaches
 
-bad=$(klog_bad "$(klog_since_mark)")
-[ -z "$bad" ] || ktap_diag <<<"$bad"
-ktap_check "kernel log clean" test -z "$bad"
+ktap_check_klog
 
 ktap_finish

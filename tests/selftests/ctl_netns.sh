@@ -124,8 +124,6 @@ ktap_check "the module unloads with interfaces enabled and flows assigned, and l
 	unload_with_flows
 
 sleep 1	# namespace cleanup is asynchronous
-bad=$(klog_bad "$(klog_since_mark)")
-[ -z "$bad" ] || ktap_diag <<<"$bad"
-ktap_check "kernel log clean" test -z "$bad"
+ktap_check_klog
 
 ktap_finish

@@ -176,8 +176,6 @@ call_over() {
 }
 ktap_check_here "the call ends (both sipp exit 0); its pinholes are gone from flows" call_over
 
-bad=$(klog_bad "$(klog_since_mark)")
-[ -z "$bad" ] || ktap_diag <<<"$bad"
-ktap_check "kernel log clean" test -z "$bad"
+ktap_check_klog
 
 ktap_finish

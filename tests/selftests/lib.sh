@@ -52,6 +52,9 @@
 #   klog_since_mark            the kernel log after the last mark
 #   klog_bad [TEXT]            lines of TEXT (default: the whole kernel log)
 #                              that break docs/design.md invariant 6
+#   ktap_check_klog [DESC]     a check (default "kernel log clean") that the
+#                              log since the last mark has none; they become
+#                              its diagnostics
 
 set -u
 
@@ -175,6 +178,14 @@ klog_bad() {
 	else
 		dmesg | grep -E "$KLOG_BAD_PATTERN" || true
 	fi
+}
+
+# shellcheck disable=SC2120 # most tests take the default description
+ktap_check_klog() {
+	local bad
+	bad=$(klog_bad "$(klog_since_mark)")
+	[ -z "$bad" ] || ktap_diag <<<"$bad"
+	ktap_check "${1:-kernel log clean}" test -z "$bad"
 }
 
 # ------------------------------------------------------------- module

@@ -26,17 +26,12 @@
 # run, and only as medians: other work on the host shows up in single runs.
 # shellcheck source=tests/selftests/lib.sh disable=SC2119
 source "$(dirname "$0")/../../selftests/lib.sh"
+# shellcheck source=tests/bench/forward/lib.sh
+source "$(dirname "$0")/lib.sh"
 require modprobe rmmod nft conntrack
 
-BLAST=$(cd "$(dirname "$0")" && pwd -P)/build/sipblast
 ROUNDS=${BENCH_ROUNDS:-15}
 COUNT=${BENCH_COUNT:-10000}
-[ -x "$BLAST" ] || { echo "no $BLAST: make -C tests/bench/forward" >&2; exit 1; }
-
-test_cleanup() {
-	rtr nft delete table inet helpers 2>/dev/null
-	modprobe -r nf_nat_sip nf_conntrack_sip 2>/dev/null
-}
 
 # ------------------------------------------------------- payloads
 
@@ -79,28 +74,13 @@ sipalg_load || { echo "sipalg does not load" >&2; exit 1; }
 modprobe nf_nat_sip || { echo "nf_nat_sip does not load" >&2; exit 1; }
 
 # helper none|sipalg|sip: what is assigned to UDP 5060 on rtr.
-helper() {
-	rtr nft delete table inet helpers 2>/dev/null
-	[ "$1" = none ] || rtr_ct_helper "$1" udp 5060 || exit 1
-}
-
-# measure PAYLOAD DPORT: prints the rate (datagrams/s) and the count.
+# measure PAYLOAD DPORT: on a fresh conntrack table, the rate
+# (datagrams/s) and the count.
 measure() {
-	local payload=$1 dport=$2 sport=5060 out pid
-	[ "$dport" = 5060 ] || sport=$dport
-	rtr conntrack -F >/dev/null 2>&1
-	rtr conntrack -F expect >/dev/null 2>&1
-	rm -f "$D/ready"
-	wan "$BLAST" recv 203.0.113.2 "$dport" "$COUNT" 1000 "$D/ready" >"$D/recv" &
-	pid=$!
-	wait_for 100 test -e "$D/ready" || { echo "0 0"; return; }
-	lan "$BLAST" send 192.168.1.2 "$sport" 203.0.113.2 "$dport" "$D/$payload" "$COUNT" >"$D/send"
-	wait "$pid"
-	# sent N start T0 end T1 / received N bytes B first T1 last T2
-	awk 'FNR == 1 && $1 == "sent" { t0 = $4 }
-		$1 == "received" { n = $2; t2 = $8 }
-		END { printf "%d %d\n", (n && t2 > t0) ? n / (t2 - t0) : 0, n }' \
-		"$D/send" "$D/recv"
+	local sport=5060
+	[ "$2" = 5060 ] || sport=$2
+	flush
+	blast_rate "$D/$1" "$sport" "$2"
 }
 
 declare -A RATES=() RATIOS=()
@@ -117,15 +97,6 @@ declare -A LAST=()
 ratio() {
 	RATIOS[$1]="${RATIOS[$1]:-} $(awk -v a="${LAST[$1]}" -v b="${LAST[$2]}" \
 		'BEGIN { printf "%.3f", b ? a / b : 0 }')"
-}
-
-median() {
-	tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END {
-		if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
-spread() {
-	tr ' ' '\n' | grep . | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo "-" hi }'
 }
 
 echo "# forwarding benchmark: $ROUNDS rounds of $COUNT datagrams per case"

@@ -34,19 +34,14 @@
 # INVITEs it cannot open a pinhole for; sipalg passes them without one).
 # shellcheck source=tests/selftests/lib.sh disable=SC2119
 source "$(dirname "$0")/../../selftests/lib.sh"
+# shellcheck source=tests/bench/forward/lib.sh
+source "$(dirname "$0")/lib.sh"
 require modprobe rmmod nft conntrack
 
-BLAST=$(cd "$(dirname "$0")" && pwd -P)/build/sipblast
 PHONES=${BENCH_PHONES:-10000}
 CALLS=${BENCH_CALLS:-500}
 COUNT=${BENCH_COUNT:-10000}
 ROUNDS=${BENCH_SCALE_ROUNDS:-3}
-[ -x "$BLAST" ] || { echo "no $BLAST: make -C tests/bench/forward" >&2; exit 1; }
-
-test_cleanup() {
-	rtr nft delete table inet helpers 2>/dev/null
-	modprobe -r nf_nat_sip nf_conntrack_sip 2>/dev/null
-}
 
 # ------------------------------------------------------- payloads
 
@@ -89,17 +84,6 @@ sysctl -qw net.netfilter.nf_conntrack_max=$((4 * (PHONES + 2 * CALLS))) \
 	net.netfilter.nf_conntrack_expect_max=$((2 * (PHONES + 2 * CALLS)))
 echo $((2 * (PHONES + 2 * CALLS))) >/sys/module/nf_conntrack/parameters/hashsize
 
-helper() {
-	rtr nft delete table inet helpers 2>/dev/null
-	[ "$1" = none ] || rtr_ct_helper "$1" udp 5060 || exit 1
-}
-
-flush() {
-	rtr conntrack -F >/dev/null 2>&1
-	rtr conntrack -F expect >/dev/null 2>&1
-	sleep 1 # conntrack entries are freed after an RCU grace period
-}
-
 # The bytes of the live objects of the slab caches a flow and a pinhole
 # take memory from: conntracks, expectations, and kmalloc (the conntrack
 # extensions, the helpers' data among them).  Counted after an RCU grace
@@ -128,20 +112,9 @@ phones() {
 # rate: messages/s of one phone's REGISTER blasted COUNT times through
 # rtr, the median of three runs.
 rate() {
-	{ rate_once; rate_once; rate_once; } | median
-}
-
-rate_once() {
-	local pid
-	rm -f "$D/ready"
-	wan "$BLAST" recv 203.0.113.2 5060 "$COUNT" 1000 "$D/ready" >"$D/recv" &
-	pid=$!
-	wait_for 100 test -e "$D/ready" || { echo 0; return; }
-	lan "$BLAST" send 192.168.1.2 5060 203.0.113.2 5060 "$D/register-5060" "$COUNT" >"$D/send"
-	wait "$pid"
-	awk 'FNR == 1 && $1 == "sent" { t0 = $4 }
-		$1 == "received" { n = $2; t2 = $8 }
-		END { printf "%d\n", (n && t2 > t0) ? n / (t2 - t0) : 0 }' "$D/send" "$D/recv"
+	for _ in 1 2 3; do
+		blast_rate "$D/register-5060" 5060 5060 | cut -d' ' -f1
+	done | median
 }
 
 declare -A R10=() RMANY=() REG=() CALL=()
@@ -174,11 +147,6 @@ round_of() {
 	RMANY[$h]="${RMANY[$h]:-} $many"
 	REG[$h]="${REG[$h]:-} $reg"
 	CALL[$h]="${CALL[$h]:-} $call"
-}
-
-median() {
-	tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END {
-		if (NR % 2) print v[(NR + 1) / 2]; else print int((v[NR / 2] + v[NR / 2 + 1]) / 2) }'
 }
 
 echo "# scaling benchmark: $ROUNDS rounds; $PHONES phones registering, $CALLS calls with media, $COUNT messages per rate"
