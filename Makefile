@@ -4,9 +4,11 @@
 # make W=1          the same with the kernel's extra warnings (must stay clean)
 # make check        every test layer; the selftests run in one QEMU VM per
 #                   kernel: every kernel series installed with headers
-#                   (scripts/kver --all: Debian 12's 6.1 and 6.12), then, if
-#                   the debug kernel is built (else a KTAP SKIP), the
-#                   selftests of DEBUG_CHECK_SELFTESTS on it
+#                   (scripts/kver --all: Debian 12's 6.1 and 6.12); with
+#                   CHECK_DEBUG=1 and the debug kernel built, then the
+#                   selftests of DEBUG_CHECK_SELFTESTS on it (else a KTAP
+#                   SKIP that says why: off by default until that layer's
+#                   time on the debug kernel is measured to fit CI's)
 # make debug        sipalg.ko for the debug kernel (scripts/debug-kernel,
 #                   which must have been run once), in build/debug
 # make check-debug  make debug, then every selftest on the debug kernel,
@@ -59,6 +61,7 @@ endif
 CHECK_VM_TIMEOUT ?= 3600
 CHECK_DEBUG_VM_TIMEOUT ?= 10800
 CHECK_DEBUG_TEST_TIMEOUT ?= 2400
+CHECK_DEBUG ?= 0
 # make check's share of the debug kernel (every selftest there would take
 # hours): the selftests that run most of the module's code (a call over UDP
 # with its pinholes, TCP rewrites across and over segments, registrations,
@@ -125,7 +128,10 @@ check:
 		scripts/run-layer --needs build-$$s selftests-$$s -- \
 			scripts/vm --timeout $(CHECK_VM_TIMEOUT) -- tests/selftests/run_all.sh; \
 	done
-	@if scripts/debug-kernel --dir >/dev/null 2>&1; then \
+	@if [ "$(CHECK_DEBUG)" != 1 ]; then \
+		scripts/run-layer selftests-debug -- sh -c \
+			'echo "ok 1 - selftests on the debug kernel # SKIP not in make check until its time is measured to fit (make check-debug, or make check CHECK_DEBUG=1)"'; \
+	elif scripts/debug-kernel --dir >/dev/null 2>&1; then \
 		$(MAKE) --no-print-directory debug-layers \
 			DEBUG_SELFTESTS="$(DEBUG_CHECK_SELFTESTS)"; \
 	else \

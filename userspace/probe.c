@@ -169,11 +169,26 @@ static int tcp_connect(const struct probe_run *r, unsigned int port, const char 
 	    connect(fd, (struct sockaddr *)&r->ctx.server, r->ctx.server_len)) {
 		*problem = errno == ECONNREFUSED ? "the reflector refused the TCP connection" :
 			   errno == EADDRINUSE ? "the local TCP port is in use" :
+			   errno == EADDRNOTAVAIL ?
+			   "the local TCP port closed a connection to the reflector less than a minute ago" :
 			   "the TCP connection to the reflector failed";
 		close(fd);
 		return -1;
 	}
 	return fd;
+}
+
+/*
+ * Closes the probe's TCP connection with a reset: a normal close would
+ * leave the phone's port in TIME_WAIT for a minute, and the next probe's
+ * connection from it to the same reflector would fail.
+ */
+static void tcp_close_reset(int fd)
+{
+	struct linger now = { .l_onoff = 1, .l_linger = 0 };
+
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &now, sizeof(now));
+	close(fd);
 }
 
 /* Every message over UDP, then over one TCP connection.  False: nothing answered. */
@@ -193,13 +208,13 @@ static bool run_exchanges(struct probe_run *r, int udp, unsigned int port)
 					   true, NULL, 0);
 
 		if (tcp >= 0 && ok && !exchange_tcp(&r->ctx, tcp, &r->ex[i])) {
-			close(tcp);
+			tcp_close_reset(tcp);
 			tcp = -1;
 		}
 		answered += r->ex[i].status == EXCHANGE_ANSWERED;
 	}
 	if (tcp >= 0)
-		close(tcp);
+		tcp_close_reset(tcp);
 	return answered > 0;
 }
 

@@ -33,7 +33,14 @@ make_root() {
 		mount -t sysfs sys "$root/sys" &&
 		mount --rbind /dev "$root/dev" &&
 		mount -t tmpfs tmpfs "$root/tmp" &&
+		repo_in_root &&
 		kernel_in_root
+}
+
+# A checkout under /tmp is hidden by the root's own /tmp: bound back.
+repo_in_root() {
+	[ ! -d "$root$repo" ] || return 0
+	mkdir -p "$root$repo" && mount --bind "$repo" "$root$repo"
 }
 
 # A kernel the host does not have installed (scripts/debug-kernel's) gets
