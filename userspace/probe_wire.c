@@ -363,8 +363,7 @@ static int invite_text(const char *target, const char *nhex, const struct pw_cal
 		     "s=-\r\n"
 		     "c=IN %s\r\n"
 		     "t=0 0\r\n"
-		     "m=audio 40000 RTP/AVP 0\r\n"
-		     "a=rtpmap:0 PCMU/8000\r\n", media, media);
+		     "m=audio 40000 RTP/AVP 0\r\n", media, media);
 	if (n <= 0 || (size_t)n >= sizeof(sdp))
 		return -1;
 	return snprintf(out, cap,
@@ -372,14 +371,14 @@ static int invite_text(const char *target, const char *nhex, const struct pw_cal
 			"Via: SIP/2.0/UDP reflector.invalid;branch=z9hG4bK%s%ui%c\r\n"
 			"Max-Forwards: 70\r\n"
 			"From: <sip:reflector@reflector.invalid>;tag=r\r\n"
-			"To: <sip:probe@%s>\r\n"
+			"To: <sip:probe@reflector.invalid>\r\n"
 			"Call-ID: %s-%ui\r\n"
 			"CSeq: 1 INVITE\r\n"
 			"Contact: <sip:reflector@reflector.invalid>\r\n"
 			"%s"
 			"Content-Type: application/sdp\r\n"
 			"Content-Length: %d\r\n\r\n%s",
-			target, nhex, id->index, id->other_port ? 'o' : 's', target, nhex,
+			target, nhex, id->index, id->other_port ? 'o' : 's', nhex,
 			id->index, header, n, sdp);
 }
 

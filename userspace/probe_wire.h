@@ -48,8 +48,8 @@
 #define PW_REPLY_OVERHEAD	512	/* reply length <= request length + this */
 #define PW_SEEN_MAX		64	/* "UDP [v6]:port" */
 #define PW_CALLBACK_MAX		512	/* bytes of one callback OPTIONS */
-#define PW_INVITE_MAX		640	/* bytes of one callback INVITE */
-#define PW_INVITE_REQUEST_MIN	(2 * PW_INVITE_MAX)	/* a request asking for INVITEs */
+#define PW_INVITE_MAX		700	/* bytes of one callback INVITE */
+#define PW_INVITE_REQUEST_MIN	(2 * PW_INVITE_MAX)	/* a request asking for INVITEs: it fits one 1500-byte packet */
 
 struct pw_key {
 	const uint8_t *token;
