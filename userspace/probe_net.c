@@ -87,7 +87,8 @@ bool exchange_prepare_invite(const struct probe_ctx *ctx, struct exchange *ex,
 	ex->req.invite = true;
 	ex->req.n_callbacks = 1;
 	ex->req.delay_ms[0] = delay_ms;
-	return prepare(ctx, ex, PW_INVITE_REQUEST_MIN);
+	/* 32 bytes to spare: an ALG that shortens it a little does not make it too short */
+	return prepare(ctx, ex, PW_INVITE_REQUEST_MIN + 32);
 }
 
 static bool from_server(const struct probe_ctx *ctx, const struct sockaddr_storage *a)
