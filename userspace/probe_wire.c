@@ -96,7 +96,7 @@ static const char *header_value(const uint8_t *buf, size_t len, const char *name
 /* "-", "MS[,MS]" or "iMS": each 1..PW_MAX_DELAY_MS, no leading zero. */
 static bool parse_callbacks(const char *s, size_t n, struct pw_request *req)
 {
-	size_t i = 0;
+	size_t i;
 
 	req->n_callbacks = 0;
 	req->invite = n > 1 && s[0] == 'i';
@@ -124,13 +124,14 @@ static bool parse_callbacks(const char *s, size_t n, struct pw_request *req)
 
 static size_t callbacks_text(const struct pw_request *req, char *out, size_t cap)
 {
-	const char *kind = req->invite ? "i" : "";
 	int n;
 
-	if (!req->n_callbacks || (req->invite && req->n_callbacks != 1))
-		n = req->invite ? -1 : snprintf(out, cap, "-");
+	if (req->invite && req->n_callbacks != 1)
+		return 0;	/* INVITEs come after one delay */
+	if (!req->n_callbacks)
+		n = snprintf(out, cap, "-");
 	else if (req->n_callbacks == 1)
-		n = snprintf(out, cap, "%s%u", kind, req->delay_ms[0]);
+		n = snprintf(out, cap, "%s%u", req->invite ? "i" : "", req->delay_ms[0]);
 	else
 		n = snprintf(out, cap, "%u,%u", req->delay_ms[0], req->delay_ms[1]);
 	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
