@@ -44,6 +44,7 @@ struct probe_run {
 	const char *tcp_problem;	/* why TCP was not tested, or NULL */
 	struct change_list changes;
 	struct registrar_view registrar;
+	struct invite_result invite;
 	bool nat_measured;
 	struct nat_result nat;
 	bool alg, harmful;
@@ -59,7 +60,8 @@ static void probe_usage(FILE *f)
 	      "SERVER runs `sipalgctl reflect --token SECRET` (PORT default 5060).  Sends,\n"
 	      "over UDP and TCP from the phone's port, a REGISTER, an INVITE with SDP, an\n"
 	      "OPTIONS, an INVITE over 1500 bytes and compact headers, and compares each\n"
-	      "header with what the reflector received.\n"
+	      "header with what the reflector received; then asks the reflector for an\n"
+	      "INVITE with SDP back, from its SIP port and from another port.\n"
 	      "  --token SECRET     the reflector's secret\n"
 	      "  --local-port P     the port to send from (default 5060, as a phone does;\n"
 	      "                     stop a softphone that holds it)\n"
@@ -426,6 +428,21 @@ static unsigned int keepalive_s(const struct nat_result *n)
 	return k < 5 ? 5 : k;
 }
 
+static void print_invite(const struct invite_result *in)
+{
+	if (in->same_port < 0) {
+		printf("Incoming call: not tested (the reflector did not answer the request for\n"
+		       "an INVITE; a reflector older than this probe does not send one).\n");
+		return;
+	}
+	printf("Incoming call (an INVITE with SDP to your public address and port):\n");
+	printf("  from the server's SIP port: %s\n", in->same_port ? "arrived" :
+	       "did NOT arrive: calls from your provider will be lost");
+	printf("  from another port of the server: %s\n", in->other_port ?
+	       "arrived (the router lets it in: no port filtering, or an ALG opened the way)" :
+	       "blocked (only the registrar's own address and port get in)");
+}
+
 static void print_human(const struct probe_run *r)
 {
 	const struct exchange *reg = &r->ex[PROBE_REGISTER];
@@ -470,6 +487,7 @@ static void print_human(const struct probe_run *r)
 		       "address and port in Via and Contact, so it will not keep the mapping open;\n"
 		       "your phone must send keep-alives itself or incoming calls are lost.\n");
 	}
+	print_invite(&r->invite);
 	if (!r->nat_measured) {
 		printf("NAT mapping: not measured (%s).\n", r->nat.max_wait_s ?
 		       "the flows that measure it got no answer" : "--max-wait 0");
@@ -576,6 +594,11 @@ static void print_json(const struct probe_run *r)
 	json_tristate(&j, "inbound_refreshes", r->nat_measured ? r->nat.inbound_refreshes : -1);
 	json_tristate(&j, "port_kept_after_expiry", r->nat_measured ? r->nat.port_kept : -1);
 	json_tristate(&j, "other_port_gets_in", r->nat_measured ? r->nat.other_port : -1);
+	json_key(&j, "incoming_invite");
+	json_obj_begin(&j);
+	json_tristate(&j, "from_sip_port", r->invite.same_port);
+	json_tristate(&j, "from_other_port", r->invite.other_port);
+	json_obj_end(&j);
 	json_obj_end(&j);
 	json_finish(&j);
 }
@@ -672,6 +695,7 @@ int cmd_probe(int argc, char **argv)
 		close(udp);
 		return EXIT_FAIL;
 	}
+	invite_check(&r.ctx, udp, &r.invite);
 	close(udp);
 	collect_changes(&r);
 	registrar_emulate(&r);

@@ -11,6 +11,7 @@
 #define ROUND2_FLOWS	6
 #define MAX_FLOWS	(ROUND2_FLOWS + 1)
 #define GRACE_MS	2500	/* a callback later than its silence plus this is lost */
+#define INVITE_DELAY_MS	1000	/* the mapping surely lives: the reply just came */
 
 struct flow {
 	int fd;
@@ -98,21 +99,21 @@ static bool first_loss_known(const struct flow *f, unsigned int n, int64_t now)
 
 static void take_callback(struct flow *f, unsigned int n, const struct pw_key *key)
 {
-	uint8_t buf[2048], nonce[PW_NONCE_LEN];
-	unsigned int i, index;
-	bool other;
+	struct pw_callback_id id;
+	uint8_t buf[2048];
+	unsigned int i;
 	ssize_t len;
 
 	for (i = 0; i < n; i++) {
 		while ((len = recv(f[i].fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
-			if (!pw_callback_parse(key, buf, (size_t)len, nonce, &index, &other) ||
-			    memcmp(nonce, f[i].ex.req.nonce, PW_NONCE_LEN) ||
-			    index >= f[i].ex.req.n_callbacks)
+			if (!pw_callback_parse(key, buf, (size_t)len, &id) || id.invite ||
+			    memcmp(id.nonce, f[i].ex.req.nonce, PW_NONCE_LEN) ||
+			    id.index >= f[i].ex.req.n_callbacks)
 				continue;
-			if (other)
+			if (id.other_port)
 				f[i].got_other = true;
 			else
-				f[i].got[index] = true;
+				f[i].got[id.index] = true;
 		}
 	}
 }
@@ -245,4 +246,47 @@ int nat_measure(const struct probe_ctx *ctx, unsigned int max_wait_s,
 	res->kept_s = kept / 1000.0;
 	res->lost_s = lost / 1000.0;
 	return 0;
+}
+
+/* A genuine INVITE callback of @ex on @fd: which port it came from in *res. */
+static void take_invite(const struct pw_key *key, int fd, const struct exchange *ex,
+			struct invite_result *res)
+{
+	struct pw_callback_id id;
+	uint8_t buf[2048];
+	ssize_t len;
+
+	while ((len = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
+		if (!pw_callback_parse(key, buf, (size_t)len, &id) || !id.invite ||
+		    memcmp(id.nonce, ex->req.nonce, PW_NONCE_LEN))
+			continue;
+		if (id.other_port)
+			res->other_port = 1;
+		else
+			res->same_port = 1;
+	}
+}
+
+void invite_check(const struct probe_ctx *ctx, int fd, struct invite_result *res)
+{
+	struct exchange ex;
+	int64_t end;
+
+	res->same_port = res->other_port = -1;
+	if (!exchange_prepare_invite(ctx, &ex, INVITE_DELAY_MS)) {
+		exchange_free(&ex);
+		return;
+	}
+	exchange_udp(ctx, fd, &ex);
+	if (ex.status == EXCHANGE_ANSWERED) {
+		res->same_port = res->other_port = 0;
+		end = probe_now_ms() + INVITE_DELAY_MS + GRACE_MS;
+		while (probe_now_ms() < end && (res->same_port < 1 || res->other_port < 1)) {
+			struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+			if (poll(&pfd, 1, 200) > 0)
+				take_invite(&ctx->key, fd, &ex, res);
+		}
+	}
+	exchange_free(&ex);
 }

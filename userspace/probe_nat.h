@@ -7,6 +7,10 @@
  * first round spreads the silences over --max-wait and stops at the first
  * loss; a second refines between the last kept and the first lost and
  * tests whether an inbound packet refreshes the mapping.
+ *
+ * And whether an incoming call gets in on the mapping: the phone's own
+ * flow REGISTERs and asks for an INVITE with SDP back, from the
+ * reflector's SIP port and from another port.
  */
 #ifndef SIPALG_PROBE_NAT_H
 #define SIPALG_PROBE_NAT_H
@@ -25,5 +29,13 @@ struct nat_result {
 /* 0 done, -1 no flow got an answer (errno-free: the reason is printed). */
 int nat_measure(const struct probe_ctx *ctx, unsigned int max_wait_s,
 		struct nat_result *res);
+
+struct invite_result {
+	int same_port;		/* the INVITE from the reflector's SIP port got in: 1, 0, -1 not tested */
+	int other_port;		/* ... from its other port */
+};
+
+/* On the phone's UDP socket @fd; -1 in both when the reflector did not answer. */
+void invite_check(const struct probe_ctx *ctx, int fd, struct invite_result *res);
 
 #endif

@@ -26,32 +26,69 @@ int64_t probe_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-bool exchange_prepare(const struct probe_ctx *ctx, struct exchange *ex,
-		      enum probe_msg msg, bool tcp, const uint32_t *delays_ms,
-		      unsigned int n_delays)
+/*
+ * Builds ex->sent for ex->req (its nonce drawn here), padded with an
+ * X-Sipalg-Pad header to at least @min_len bytes.
+ */
+static bool prepare(const struct probe_ctx *ctx, struct exchange *ex, size_t min_len)
 {
-	char header[160], unique[2 * PW_NONCE_LEN + 1], *buf;
+	char header[160 + PW_INVITE_REQUEST_MIN], unique[2 * PW_NONCE_LEN + 1], *buf;
+	size_t hlen;
 	unsigned int i;
 
+	if (getrandom(ex->req.nonce, PW_NONCE_LEN, 0) != PW_NONCE_LEN)
+		return false;
+	for (i = 0; i < PW_NONCE_LEN; i++)
+		snprintf(unique + 2 * i, 3, "%02x", ex->req.nonce[i]);
+	hlen = pw_request_header(&ctx->key, &ex->req, header, sizeof(header));
+	buf = malloc(MAX_MESSAGE);
+	if (!hlen || !buf) {
+		free(buf);
+		return false;
+	}
+	ex->sent = (uint8_t *)buf;
+	ex->sent_len = probe_msg_build(ex->msg, ex->tcp, &ctx->addrs, unique, header, buf, MAX_MESSAGE);
+	if (ex->sent_len && ex->sent_len < min_len) {
+		/* "X-Sipalg-Pad: " PAD "\r\n": 16 bytes and the pad */
+		size_t pad = min_len - ex->sent_len > 16 ? min_len - ex->sent_len - 16 : 1;
+
+		snprintf(header + hlen, sizeof(header) - hlen, "X-Sipalg-Pad: %0*d\r\n", (int)pad, 0);
+		ex->sent_len = probe_msg_build(ex->msg, ex->tcp, &ctx->addrs, unique, header,
+					       buf, MAX_MESSAGE);
+	}
+	return ex->sent_len > 0;
+}
+
+static void exchange_init(struct exchange *ex, enum probe_msg msg, bool tcp)
+{
 	memset(ex, 0, sizeof(*ex));
 	ex->status = EXCHANGE_DROPPED;	/* until a reply says otherwise */
 	ex->msg = msg;
 	ex->tcp = tcp;
-	if (getrandom(ex->req.nonce, PW_NONCE_LEN, 0) != PW_NONCE_LEN)
-		return false;
+}
+
+bool exchange_prepare(const struct probe_ctx *ctx, struct exchange *ex,
+		      enum probe_msg msg, bool tcp, const uint32_t *delays_ms,
+		      unsigned int n_delays)
+{
+	unsigned int i;
+
+	exchange_init(ex, msg, tcp);
 	for (i = 0; i < n_delays && i < PW_MAX_CALLBACKS; i++)
 		ex->req.delay_ms[i] = delays_ms[i];
 	ex->req.n_callbacks = i;
-	for (i = 0; i < PW_NONCE_LEN; i++)
-		snprintf(unique + 2 * i, 3, "%02x", ex->req.nonce[i]);
-	if (!pw_request_header(&ctx->key, &ex->req, header, sizeof(header)))
-		return false;
-	buf = malloc(MAX_MESSAGE);
-	if (!buf)
-		return false;
-	ex->sent_len = probe_msg_build(msg, tcp, &ctx->addrs, unique, header, buf, MAX_MESSAGE);
-	ex->sent = (uint8_t *)buf;
-	return ex->sent_len > 0;
+	return prepare(ctx, ex, 0);
+}
+
+bool exchange_prepare_invite(const struct probe_ctx *ctx, struct exchange *ex,
+			     uint32_t delay_ms)
+{
+	exchange_init(ex, PROBE_REGISTER, false);
+	ex->req.invite = true;
+	ex->req.n_callbacks = 1;
+	ex->req.delay_ms[0] = delay_ms;
+	/* 32 bytes to spare: an ALG that shortens it a little does not make it too short */
+	return prepare(ctx, ex, PW_INVITE_REQUEST_MIN + 32);
 }
 
 static bool from_server(const struct probe_ctx *ctx, const struct sockaddr_storage *a)

@@ -45,6 +45,13 @@ bool exchange_prepare(const struct probe_ctx *ctx, struct exchange *ex,
 		      enum probe_msg msg, bool tcp, const uint32_t *delays_ms,
 		      unsigned int n_delays);
 
+/*
+ * Builds ex->sent: a REGISTER that asks for INVITE callbacks after
+ * @delay_ms, padded to the length the reflector wants for them.
+ */
+bool exchange_prepare_invite(const struct probe_ctx *ctx, struct exchange *ex,
+			     uint32_t delay_ms);
+
 /* Sends ex->sent on the UDP socket @fd (retransmitting) and waits for its reply. */
 void exchange_udp(const struct probe_ctx *ctx, int fd, struct exchange *ex);
 

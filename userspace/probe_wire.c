@@ -93,14 +93,16 @@ static const char *header_value(const uint8_t *buf, size_t len, const char *name
 	return NULL;
 }
 
-/* "-" or "MS[,MS]": each 1..PW_MAX_DELAY_MS, no leading zero. */
+/* "-", "MS[,MS]" or "iMS": each 1..PW_MAX_DELAY_MS, no leading zero. */
 static bool parse_callbacks(const char *s, size_t n, struct pw_request *req)
 {
-	size_t i = 0;
+	size_t i;
 
 	req->n_callbacks = 0;
+	req->invite = n > 1 && s[0] == 'i';
 	if (n == 1 && s[0] == '-')
 		return true;
+	i = req->invite;
 	while (i < n) {
 		uint32_t v = 0;
 		size_t start = i;
@@ -117,17 +119,19 @@ static bool parse_callbacks(const char *s, size_t n, struct pw_request *req)
 		if (i == n && s[n - 1] == ',')
 			return false;
 	}
-	return req->n_callbacks > 0;
+	return req->n_callbacks > 0 && (!req->invite || req->n_callbacks == 1);
 }
 
 static size_t callbacks_text(const struct pw_request *req, char *out, size_t cap)
 {
 	int n;
 
+	if (req->invite && req->n_callbacks != 1)
+		return 0;	/* INVITEs come after one delay */
 	if (!req->n_callbacks)
 		n = snprintf(out, cap, "-");
 	else if (req->n_callbacks == 1)
-		n = snprintf(out, cap, "%u", req->delay_ms[0]);
+		n = snprintf(out, cap, "%s%u", req->invite ? "i" : "", req->delay_ms[0]);
 	else
 		n = snprintf(out, cap, "%u,%u", req->delay_ms[0], req->delay_ms[1]);
 	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
@@ -173,7 +177,9 @@ bool pw_request_parse(const struct pw_key *key, const uint8_t *buf, size_t len,
 	n = snprintf(signed_text, sizeof(signed_text), "sipalg-probe/1 %.*s %.*s",
 		     NONCE_HEX, v + 2, (int)cblen, cbs);
 	mac_of(key, signed_text, (size_t)n, want);
-	return !mac_differ(mac, want, SHA256_LEN);
+	/* the INVITEs a request asks for are never larger than it */
+	return !mac_differ(mac, want, SHA256_LEN) &&
+	       (!req->invite || len >= PW_INVITE_REQUEST_MIN);
 }
 
 /*
@@ -328,31 +334,74 @@ static const char *port_kind(bool other_port)
 	return other_port ? "other" : "same";
 }
 
-static size_t callback_signed(const uint8_t nonce[PW_NONCE_LEN], unsigned int index,
-			      bool other_port, char *out, size_t cap)
+static size_t callback_signed(const struct pw_callback_id *id, char *out, size_t cap)
 {
 	char nhex[NONCE_HEX + 1];
 	int n;
 
-	hex(nonce, PW_NONCE_LEN, nhex);
-	n = snprintf(out, cap, "sipalg-callback/1 %s %u %s", nhex, index, port_kind(other_port));
+	hex(id->nonce, PW_NONCE_LEN, nhex);
+	n = snprintf(out, cap, "sipalg-%s/1 %s %u %s", id->invite ? "invite" : "callback",
+		     nhex, id->index, port_kind(id->other_port));
 	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
 }
 
-size_t pw_callback(const struct pw_key *key, const uint8_t nonce[PW_NONCE_LEN],
-		   unsigned int index, bool other_port, const char *target,
-		   char *out, size_t cap)
+/*
+ * An incoming call as a phone gets one: an INVITE with an SDP offer (the
+ * media address is a documentation one: the reflector sends no media), so
+ * that an ALG on the way treats it as a call.
+ */
+static int invite_text(const char *target, const char *nhex, const struct pw_callback_id *id,
+		       const char *header, char *out, size_t cap)
 {
-	char text[96], nhex[NONCE_HEX + 1], machex[MAC_HEX + 1];
+	bool v6 = target[0] == '[';
+	const char *media = v6 ? "IP6 2001:db8::5" : "IP4 192.0.2.5";
+	char sdp[192];
+	int n;
+
+	n = snprintf(sdp, sizeof(sdp),
+		     "v=0\r\n"
+		     "o=reflector 1 1 IN %s\r\n"
+		     "s=-\r\n"
+		     "c=IN %s\r\n"
+		     "t=0 0\r\n"
+		     "m=audio 40000 RTP/AVP 0\r\n", media, media);
+	if (n <= 0 || (size_t)n >= sizeof(sdp))
+		return -1;
+	return snprintf(out, cap,
+			"INVITE sip:probe@%s SIP/2.0\r\n"
+			"Via: SIP/2.0/UDP reflector.invalid;branch=z9hG4bK%s%ui%c\r\n"
+			"Max-Forwards: 70\r\n"
+			"From: <sip:reflector@reflector.invalid>;tag=r\r\n"
+			"To: <sip:probe@reflector.invalid>\r\n"
+			"Call-ID: %s-%ui\r\n"
+			"CSeq: 1 INVITE\r\n"
+			"Contact: <sip:reflector@reflector.invalid>\r\n"
+			"%s"
+			"Content-Type: application/sdp\r\n"
+			"Content-Length: %d\r\n\r\n%s",
+			target, nhex, id->index, id->other_port ? 'o' : 's', nhex,
+			id->index, header, n, sdp);
+}
+
+size_t pw_callback(const struct pw_key *key, const struct pw_callback_id *id,
+		   const char *target, char *out, size_t cap)
+{
+	char text[96], nhex[NONCE_HEX + 1], machex[MAC_HEX + 1], header[192];
 	uint8_t mac[SHA256_LEN];
-	size_t tlen = callback_signed(nonce, index, other_port, text, sizeof(text));
+	size_t tlen = callback_signed(id, text, sizeof(text));
 	int n;
 
 	if (!tlen)
 		return 0;
 	mac_of(key, text, tlen, mac);
 	hex(mac, SHA256_LEN, machex);
-	hex(nonce, PW_NONCE_LEN, nhex);
+	hex(id->nonce, PW_NONCE_LEN, nhex);
+	snprintf(header, sizeof(header), "X-Sipalg-Callback: %s %u %s %s\r\n",
+		 nhex, id->index, port_kind(id->other_port), machex);
+	if (id->invite) {
+		n = invite_text(target, nhex, id, header, out, cap);
+		return n > 0 && (size_t)n < cap && n <= PW_INVITE_MAX ? (size_t)n : 0;
+	}
 	n = snprintf(out, cap,
 		     "OPTIONS sip:probe@%s SIP/2.0\r\n"
 		     "Via: SIP/2.0/UDP reflector.invalid;branch=z9hG4bK%s%u%c\r\n"
@@ -361,16 +410,14 @@ size_t pw_callback(const struct pw_key *key, const uint8_t nonce[PW_NONCE_LEN],
 		     "To: <sip:probe@reflector.invalid>\r\n"
 		     "Call-ID: %s-%u\r\n"
 		     "CSeq: 1 OPTIONS\r\n"
-		     "X-Sipalg-Callback: %s %u %s %s\r\n"
+		     "%s"
 		     "Content-Length: 0\r\n\r\n",
-		     target, nhex, index, other_port ? 'o' : 's', nhex, index, nhex,
-		     index, port_kind(other_port), machex);
-	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+		     target, nhex, id->index, id->other_port ? 'o' : 's', nhex, id->index, header);
+	return n > 0 && (size_t)n < cap && n <= PW_CALLBACK_MAX ? (size_t)n : 0;
 }
 
 bool pw_callback_parse(const struct pw_key *key, const uint8_t *buf, size_t len,
-		       uint8_t nonce[PW_NONCE_LEN], unsigned int *index,
-		       bool *other_port)
+		       struct pw_callback_id *id)
 {
 	uint8_t mac[SHA256_LEN], want[SHA256_LEN];
 	char text[96];
@@ -381,15 +428,17 @@ bool pw_callback_parse(const struct pw_key *key, const uint8_t *buf, size_t len,
 	/* NONCE " " INDEX " " same|other " " MAC */
 	if (!v || vlen < NONCE_HEX + 8 + MAC_HEX || v[NONCE_HEX] != ' ' ||
 	    (v[NONCE_HEX + 1] != '0' && v[NONCE_HEX + 1] != '1') || v[NONCE_HEX + 2] != ' ' ||
-	    !unhex(v, PW_NONCE_LEN, nonce) || !unhex(v + vlen - MAC_HEX, SHA256_LEN, mac))
+	    !unhex(v, PW_NONCE_LEN, id->nonce) || !unhex(v + vlen - MAC_HEX, SHA256_LEN, mac))
 		return false;
-	*index = (unsigned int)(v[NONCE_HEX + 1] - '0');
-	*other_port = vlen == NONCE_HEX + 3 + 6 + MAC_HEX &&
-		      !memcmp(v + NONCE_HEX + 3, "other ", 6);
-	if (!*other_port && (vlen != NONCE_HEX + 3 + 5 + MAC_HEX ||
-			     memcmp(v + NONCE_HEX + 3, "same ", 5)))
+	id->index = (unsigned int)(v[NONCE_HEX + 1] - '0');
+	id->other_port = vlen == NONCE_HEX + 3 + 6 + MAC_HEX &&
+			 !memcmp(v + NONCE_HEX + 3, "other ", 6);
+	if (!id->other_port && (vlen != NONCE_HEX + 3 + 5 + MAC_HEX ||
+				memcmp(v + NONCE_HEX + 3, "same ", 5)))
 		return false;
-	tlen = callback_signed(nonce, *index, *other_port, text, sizeof(text));
+	/* the method is signed: an OPTIONS is not taken for an INVITE */
+	id->invite = len >= 7 && !memcmp(buf, "INVITE ", 7);
+	tlen = callback_signed(id, text, sizeof(text));
 	mac_of(key, text, tlen, want);
 	return !mac_differ(mac, want, SHA256_LEN);
 }

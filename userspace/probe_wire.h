@@ -10,7 +10,13 @@
  * NONCE is 32 hex digits the probe chose; CALLBACKS is "-" or up to two
  * delays in milliseconds ("20000" or "9000,27000"): after each, the
  * reflector sends an OPTIONS to the address the request came from, once
- * from the port it arrived on and once from another port; MAC is
+ * from the port it arrived on and once from another port.  "i" and one
+ * delay ("i1000") asks for an INVITE with SDP instead, an incoming call as
+ * a router's ALG sees one; the INVITE is at most PW_INVITE_MAX bytes and
+ * the request that asks for it must be at least PW_INVITE_REQUEST_MIN, so
+ * the two INVITEs together are never larger than the request (the "i"
+ * form is an addition: a reflector older than it ignores such a request,
+ * and every other request is what it was).  MAC is
  * HMAC-SHA256(token, "sipalg-probe/1 NONCE CALLBACKS") in hex.  No
  * addresses in it, so no ALG has a reason to touch it.
  *
@@ -23,9 +29,10 @@
  * reply is never more than PW_REPLY_OVERHEAD bytes larger than the
  * request: the reflector cannot be used to amplify.
  *
- * A callback is an OPTIONS carrying
+ * A callback is an OPTIONS (or INVITE) carrying
  *   X-Sipalg-Callback: NONCE INDEX same|other MAC
- * with MAC = HMAC-SHA256(token, "sipalg-callback/1 NONCE INDEX same|other").
+ * with MAC = HMAC-SHA256(token, "sipalg-callback/1 NONCE INDEX same|other"),
+ * or "sipalg-invite/1 ..." for an INVITE: the method is authenticated too.
  */
 #ifndef SIPALG_PROBE_WIRE_H
 #define SIPALG_PROBE_WIRE_H
@@ -41,6 +48,8 @@
 #define PW_REPLY_OVERHEAD	512	/* reply length <= request length + this */
 #define PW_SEEN_MAX		64	/* "UDP [v6]:port" */
 #define PW_CALLBACK_MAX		512	/* bytes of one callback OPTIONS */
+#define PW_INVITE_MAX		700	/* bytes of one callback INVITE */
+#define PW_INVITE_REQUEST_MIN	(2 * PW_INVITE_MAX)	/* a request asking for INVITEs: it fits one 1500-byte packet */
 
 struct pw_key {
 	const uint8_t *token;
@@ -51,6 +60,7 @@ struct pw_request {
 	uint8_t nonce[PW_NONCE_LEN];
 	unsigned int n_callbacks;
 	uint32_t delay_ms[PW_MAX_CALLBACKS];
+	bool invite;		/* INVITE callbacks (then n_callbacks is 1), not OPTIONS */
 };
 
 /* "X-Sipalg-Probe: ...\r\n" into out; returns its length (0 if cap is short). */
@@ -99,15 +109,20 @@ enum pw_reply_status pw_reply_open(const struct pw_key *key,
 				   const uint8_t *buf, size_t len,
 				   struct pw_reply *r);
 
-/* The callback OPTIONS number INDEX of a request, to TARGET ("addr:port"). */
-size_t pw_callback(const struct pw_key *key, const uint8_t nonce[PW_NONCE_LEN],
-		   unsigned int index, bool other_port, const char *target,
-		   char *out, size_t cap);
+struct pw_callback_id {
+	uint8_t nonce[PW_NONCE_LEN];	/* the request's */
+	unsigned int index;		/* which of its delays */
+	bool other_port;		/* sent from the reflector's other port */
+	bool invite;			/* an INVITE with SDP, not an OPTIONS */
+};
 
-/* A received callback: true when genuine; its nonce, index and port kind. */
+/* The callback @id to TARGET ("addr:port"), in out; its length, 0 if cap is short. */
+size_t pw_callback(const struct pw_key *key, const struct pw_callback_id *id,
+		   const char *target, char *out, size_t cap);
+
+/* A received callback: true when genuine, and then what it is in *id. */
 bool pw_callback_parse(const struct pw_key *key, const uint8_t *buf, size_t len,
-		       uint8_t nonce[PW_NONCE_LEN], unsigned int *index,
-		       bool *other_port);
+		       struct pw_callback_id *id);
 
 /* TCP framing of SIP: bytes of the first whole message in buf, 0 if none yet. */
 size_t pw_stream_message(const uint8_t *buf, size_t len, bool *malformed);

@@ -59,9 +59,7 @@ struct pending {
 	int64_t when;
 	int fd;
 	struct sockaddr_in6 to;
-	uint8_t nonce[PW_NONCE_LEN];
-	unsigned int index;
-	bool other;
+	struct pw_callback_id id;
 };
 
 struct bucket {
@@ -178,11 +176,12 @@ static void schedule_callbacks(struct reflector *r, const struct listener *l,
 		struct pending *p = &r->pending[r->n_pending++];
 
 		p->when = now + req->delay_ms[i / 2];
-		p->other = i % 2;
-		p->fd = p->other ? l->other : l->udp;
+		p->id.other_port = i % 2;
+		p->id.invite = req->invite;
+		p->fd = p->id.other_port ? l->other : l->udp;
 		p->to = *src;
-		p->index = i / 2;
-		memcpy(p->nonce, req->nonce, PW_NONCE_LEN);
+		p->id.index = i / 2;
+		memcpy(p->id.nonce, req->nonce, PW_NONCE_LEN);
 	}
 }
 
@@ -193,7 +192,7 @@ static void send_due_callbacks(struct reflector *r)
 
 	while (i < r->n_pending) {
 		struct pending *p = &r->pending[i];
-		char target[PW_SEEN_MAX], msg[PW_CALLBACK_MAX];
+		char target[PW_SEEN_MAX], msg[PW_INVITE_MAX + 1];
 		size_t n;
 
 		if (p->when > now) {
@@ -201,7 +200,7 @@ static void send_due_callbacks(struct reflector *r)
 			continue;
 		}
 		format_seen(&p->to, target, sizeof(target));
-		n = pw_callback(&r->key, p->nonce, p->index, p->other, target, msg, sizeof(msg));
+		n = pw_callback(&r->key, &p->id, target, msg, sizeof(msg));
 		if (n)
 			sendto(p->fd, msg, n, MSG_DONTWAIT, (struct sockaddr *)&p->to, sizeof(p->to));
 		r->pending[i] = r->pending[--r->n_pending];
@@ -402,16 +401,17 @@ static void reflect_usage(FILE *f)
 	fputs("Usage: sipalgctl reflect --token SECRET [--listen ADDR] [--port P]...\n"
 	      "The far end of `sipalgctl probe`, for a public host: answers each probe\n"
 	      "request with the bytes it received and the address it came from, sealed so\n"
-	      "that no ALG on the way back can rewrite them, and sends the OPTIONS\n"
-	      "callbacks a probe asks for (at most 10 minutes later).\n"
+	      "that no ALG on the way back can rewrite them, and sends the OPTIONS or\n"
+	      "INVITE callbacks a probe asks for (at most 10 minutes later).\n"
 	      "  --token SECRET  the secret shared with the probes; requests without it\n"
 	      "                  are ignored\n"
 	      "  --listen ADDR   the address to listen on (default: every IPv4 and IPv6\n"
 	      "                  address)\n"
 	      "  --port P        a UDP and TCP port to listen on (default 5060; repeat for\n"
 	      "                  more, at most 8)\n"
-	      "Replies are at most 512 bytes larger than their request; each source gets\n"
-	      "60 replies at once and 20 per second after that.  Runs until killed.\n"
+	      "Replies are at most 512 bytes larger than their request, the two INVITEs a\n"
+	      "request asks for never larger than it; each source gets 60 replies at once\n"
+	      "and 20 per second after that.  Runs until killed.\n"
 	      "Exit status: 1 a socket could not be opened, 2 usage error.\n", f);
 }
 

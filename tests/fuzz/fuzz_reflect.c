@@ -6,11 +6,16 @@
  *   1  the rest behind a header with a valid MAC whose callback field is
  *      the input's first line: pw_answer(), and its reply must open again
  *      (pw_reply_open()) to exactly the request, at most
- *      PW_REPLY_OVERHEAD bytes longer
+ *      PW_REPLY_OVERHEAD bytes longer; a request for INVITEs ("i" form)
+ *      must be at least PW_INVITE_REQUEST_MIN bytes and ask for one delay
  *   2  a reply as the probe receives it: pw_reply_open()
- *   3  a callback as the probe receives it: pw_callback_parse()
+ *   3  a callback as the probe receives it: pw_callback_parse() (OPTIONS
+ *      or INVITE: the method is read from the input)
  *   4  TCP framing: pw_stream_message()
  *   5  what the reflector received, against the probe's INVITE: diff_message()
+ *   6  the callbacks the reflector builds, to the input's first line as
+ *      target: at most PW_CALLBACK_MAX / PW_INVITE_MAX bytes, and each
+ *      parses back to what was built
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,7 +71,8 @@ static void answer_valid(const uint8_t *d, size_t n)
 	len = pw_answer(&key, in, hlen + n, "TCP", "[2001:db8::1]:65535", out, sizeof(out), &req);
 	if (!len)
 		return;
-	if (len > hlen + n + PW_REPLY_OVERHEAD || memcmp(req.nonce, nonce, PW_NONCE_LEN))
+	if (len > hlen + n + PW_REPLY_OVERHEAD || memcmp(req.nonce, nonce, PW_NONCE_LEN) ||
+	    (req.invite && (hlen + n < PW_INVITE_REQUEST_MIN || req.n_callbacks != 1)))
 		abort();
 	if (pw_reply_open(&key, nonce, out, len, &reply) != PW_REPLY_OK ||
 	    reply.received_len != hlen + n || memcmp(reply.received, in, hlen + n))
@@ -86,16 +92,39 @@ static void diff_against_invite(const uint8_t *d, size_t n)
 	changes_free(&l);
 }
 
+static void callbacks_built(const uint8_t *d, size_t n)
+{
+	const uint8_t *nl = memchr(d, '\n', n < PW_SEEN_MAX ? n : PW_SEEN_MAX);
+	struct pw_callback_id id = { .index = 1 }, got;
+	char target[PW_SEEN_MAX], msg[PW_INVITE_MAX + 1];
+	size_t len;
+	int kind;
+
+	if (!nl || memchr(d, '\0', (size_t)(nl - d)))
+		return;
+	snprintf(target, sizeof(target), "%.*s", (int)(nl - d), (const char *)d);
+	memcpy(id.nonce, nonce, PW_NONCE_LEN);
+	for (kind = 0; kind < 4; kind++) {
+		id.invite = kind & 1;
+		id.other_port = kind & 2;
+		len = pw_callback(&key, &id, target, msg, sizeof(msg));
+		if (len > (id.invite ? PW_INVITE_MAX : PW_CALLBACK_MAX))
+			abort();
+		if (len && (!pw_callback_parse(&key, (uint8_t *)msg, len, &got) ||
+			    got.invite != id.invite || got.other_port != id.other_port || got.index != 1))
+			abort();
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	struct pw_callback_id id;
 	struct pw_reply reply;
-	uint8_t got[PW_NONCE_LEN];
-	unsigned int index;
-	bool other, malformed;
+	bool malformed;
 
 	if (!size)
 		return 0;
-	switch (data[0] % 6) {
+	switch (data[0] % 7) {
 	case 0:
 		answer_raw(data + 1, size - 1);
 		break;
@@ -107,14 +136,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			free(reply.received);
 		break;
 	case 3:
-		pw_callback_parse(&key, data + 1, size - 1, got, &index, &other);
+		pw_callback_parse(&key, data + 1, size - 1, &id);
 		break;
 	case 4:
 		if (pw_stream_message(data + 1, size - 1, &malformed) > size - 1)
 			abort();
 		break;
-	default:
+	case 5:
 		diff_against_invite(data + 1, size - 1);
+		break;
+	default:
+		callbacks_built(data + 1, size - 1);
 		break;
 	}
 	return 0;

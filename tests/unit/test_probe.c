@@ -16,6 +16,7 @@
 #include "probe_msgs.h"
 #include "probe_wire.h"
 #include "sha256.h"
+#include "sip_core.h"
 
 static int n_test, n_fail;
 
@@ -119,11 +120,9 @@ static void test_wire(void)
 	struct pw_request got;
 	static uint8_t reply[PW_MAX_REQUEST + PW_REPLY_OVERHEAD];
 	char buf[512], cb[PW_CALLBACK_MAX];
+	struct pw_callback_id id = { .index = 1, .other_port = true }, gid;
 	struct pw_reply r;
-	uint8_t nonce[PW_NONCE_LEN];
-	unsigned int index;
 	size_t n, len;
-	bool other;
 	char *p;
 
 	n = request(&key, &req, buf, sizeof(buf));
@@ -159,13 +158,77 @@ static void test_wire(void)
 	report(pw_reply_open(&wrong, req.nonce, reply, len, &r) == PW_REPLY_FORGED,
 	       "wire: another token: forged");
 
-	n = pw_callback(&key, req.nonce, 1, true, "203.0.113.1:5060", cb, sizeof(cb));
-	report(n && pw_callback_parse(&key, (uint8_t *)cb, n, nonce, &index, &other) && index == 1 && other &&
-	       !memcmp(nonce, req.nonce, PW_NONCE_LEN), "wire: a callback parses back (index, other port)");
+	memcpy(id.nonce, req.nonce, PW_NONCE_LEN);
+	n = pw_callback(&key, &id, "203.0.113.1:5060", cb, sizeof(cb));
+	report(n && pw_callback_parse(&key, (uint8_t *)cb, n, &gid) && gid.index == 1 && gid.other_port &&
+	       !gid.invite && !memcmp(gid.nonce, req.nonce, PW_NONCE_LEN),
+	       "wire: a callback parses back (an OPTIONS, index, other port)");
 	p = strstr(cb, " other ");
 	memcpy(p, " same  ", 7);
-	report(!pw_callback_parse(&key, (uint8_t *)cb, n, nonce, &index, &other),
+	report(!pw_callback_parse(&key, (uint8_t *)cb, n, &gid),
 	       "wire: a callback altered: refused");
+}
+
+/* A request with @req's header, padded with X-Sipalg-Pad to @pad bytes of padding. */
+static size_t padded_request(const struct pw_request *req, size_t pad, char *buf, size_t cap)
+{
+	char header[160];
+
+	if (!pw_request_header(&key, req, header, sizeof(header)))
+		return 0;
+	return (size_t)snprintf(buf, cap, "REGISTER sip:x SIP/2.0\r\n%sX-Sipalg-Pad: %0*d\r\n"
+				"Content-Length: 0\r\n\r\n", header, (int)pad, 0);
+}
+
+static void test_invite(void)
+{
+	static const char longest[] = "[ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255]:65535";
+	struct pw_request req = { .nonce = { 9, 9 }, .n_callbacks = 1, .delay_ms = { 1000 }, .invite = true };
+	struct pw_callback_id id = { .nonce = { 9, 9 }, .invite = true }, gid;
+	static uint8_t reply[PW_MAX_REQUEST + PW_REPLY_OVERHEAD];
+	char buf[2048], cb[2 * PW_INVITE_MAX], alt[2 * PW_INVITE_MAX];
+	static struct sip_msg msg;
+	struct pw_request got;
+	size_t n, len, pad;
+
+	/* the smallest request asking for INVITEs */
+	for (pad = 1; (n = padded_request(&req, pad, buf, sizeof(buf))) < PW_INVITE_REQUEST_MIN; pad++)
+		;
+	report(pw_request_parse(&key, (uint8_t *)buf, n, &got) && got.invite && got.n_callbacks == 1 &&
+	       got.delay_ms[0] == 1000, "invite: a request for INVITEs (\"i1000\", %zu bytes) parses back", n);
+	len = pw_answer(&key, (uint8_t *)buf, n, "UDP", "203.0.113.1:5060", reply, sizeof(reply), &got);
+	report(len && len <= n + PW_REPLY_OVERHEAD, "invite: it is answered, at most %d bytes over it",
+	       PW_REPLY_OVERHEAD);
+	report(!pw_request_parse(&key, (uint8_t *)buf, n - 1, &got) &&
+	       !pw_answer(&key, (uint8_t *)buf, n - 1, "UDP", "203.0.113.1:5060", reply, sizeof(reply), &got),
+	       "invite: one byte shorter than %d: refused, not answered", PW_INVITE_REQUEST_MIN);
+	memcpy(strstr(buf, " i1000 "), " 11000 ", 7);
+	report(!pw_request_parse(&key, (uint8_t *)buf, n, &got), "invite: the \"i\" dropped on the way: refused");
+	req.n_callbacks = 2;
+	req.delay_ms[1] = 2000;
+	report(!padded_request(&req, 1, buf, sizeof(buf)), "invite: INVITEs after two delays cannot be asked for");
+
+	/* the INVITE itself: bounded, a call with SDP, authenticated with its method */
+	n = pw_callback(&key, &id, longest, cb, sizeof(cb));
+	report(n && n <= PW_INVITE_MAX && 2 * PW_INVITE_MAX <= PW_INVITE_REQUEST_MIN,
+	       "invite: to the longest address, %zu bytes, at most %d: the two never exceed the request",
+	       n, PW_INVITE_MAX);
+	n = pw_callback(&key, &id, "203.0.113.1:5060", cb, sizeof(cb));
+	report(n && sip_parse((uint8_t *)cb, n, 0, &msg) == SIP_OK && msg.method == SIP_M_INVITE &&
+	       msg.n_media == 1 && strstr(cb, "Content-Type: application/sdp\r\n") &&
+	       strstr(cb, "c=IN IP4 192.0.2.5\r\n"),
+	       "invite: an INVITE with an SDP offer that parses (one m= line, c= an IPv4 address)");
+	report(pw_callback_parse(&key, (uint8_t *)cb, n, &gid) && gid.invite && !gid.other_port &&
+	       gid.index == 0 && !memcmp(gid.nonce, id.nonce, PW_NONCE_LEN),
+	       "invite: it parses back as an INVITE from the same port");
+	len = (size_t)snprintf(alt, sizeof(alt), "OPTIONS%s", cb + 6);
+	report(!pw_callback_parse(&key, (uint8_t *)alt, len, &gid),
+	       "invite: the same callback sent as an OPTIONS: refused (the method is signed)");
+	id.invite = false;
+	n = pw_callback(&key, &id, "203.0.113.1:5060", cb, sizeof(cb));
+	len = (size_t)snprintf(alt, sizeof(alt), "INVITE%s", cb + 7);
+	report(!pw_callback_parse(&key, (uint8_t *)alt, len, &gid),
+	       "invite: an OPTIONS callback renamed INVITE: refused");
 }
 
 /* Replaces every FROM in buf by TO (same length) and returns the count. */
@@ -274,9 +337,10 @@ static void test_diff(void)
 
 int main(void)
 {
-	printf("KTAP version 1\n1..28\n");
+	printf("KTAP version 1\n1..38\n");
 	test_vectors();
 	test_wire();
+	test_invite();
 	test_diff();
 	return n_fail ? 1 : 0;
 }
