@@ -33,13 +33,8 @@ ktap_header 5
 sipalg_unload
 klog_mark "alg_tcp_continuation"
 
-setup() {
-	sipalg_load malformed=drop || { echo "sipalg does not load"; return 1; }
-	topo_setup || return 1
-	ip -n lan addr add "$PHONE_IP/24" dev eth0 || return 1
-	rtr_ct_helper sipalg tcp 5060
-}
-ktap_check "topology, phone at $PHONE_IP, sipalg on TCP 5060, malformed=drop" setup
+ktap_check "topology, phone at $PHONE_IP, sipalg on TCP 5060, malformed=drop" \
+	tcp_phone_setup "$PHONE_IP"
 
 # request METHOD PORT [SDP]: a request from the phone's PORT, with an SDP
 # offer (audio and video, on the phone's address) when SDP is given.

@@ -25,13 +25,8 @@ ktap_header 3
 sipalg_unload
 klog_mark "alg_tcp_resend"
 
-setup() {
-	sipalg_load malformed=drop || { echo "sipalg does not load"; return 1; }
-	topo_setup || return 1
-	ip -n lan addr add "$PHONE_IP/24" dev eth0 || return 1
-	rtr_ct_helper sipalg tcp 5060
-}
-ktap_check "topology, phone at $PHONE_IP, sipalg on TCP 5060, malformed=drop" setup
+ktap_check "topology, phone at $PHONE_IP, sipalg on TCP 5060, malformed=drop" \
+	tcp_phone_setup "$PHONE_IP"
 
 resend() {
 	python3 "$SELFTEST_DIR/tcp_resend.py" "$PHONE_IP" 5062 203.0.113.2 203.0.113.1

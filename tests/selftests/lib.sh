@@ -295,6 +295,16 @@ rtr_ct_helper() {
 	EOF
 }
 
+# tcp_phone_setup IP: sipalg loaded with malformed=drop, the standard
+# network with the phone also at IP, sipalg assigned to TCP 5060 on rtr
+# (the TCP segment tests).
+tcp_phone_setup() {
+	sipalg_load malformed=drop || { echo "sipalg does not load"; return 1; }
+	topo_setup || return 1
+	ip -n lan addr add "$1/24" dev eth0 || return 1
+	rtr_ct_helper sipalg tcp 5060
+}
+
 # ct_helper_of NS CONNTRACK_LIST_ARGS...
 ct_helper_of() {
 	local ns=$1
