@@ -27,12 +27,12 @@
 # Environment: BENCH_PHONES (10000), BENCH_CALLS (500), BENCH_COUNT
 # (datagrams per rate measurement, 10000), BENCH_SCALE_ROUNDS (3).
 # sipalg is loaded with max_expectations and max_netns_expectations high
-# enough for a pinhole per
-# registration and two per call (the default, 4096, is sized for a home
-# router), and the kernel's nf_conntrack_max and nf_conntrack_expect_max
-# are raised to hold every flow and pinhole (the VM's 1 GB gives 128
-# expectations: at that cap the in-tree helper drops the REGISTERs and
-# INVITEs it cannot open a pinhole for; sipalg passes them without one).
+# enough for a pinhole per registration and two per call (the defaults,
+# 4096 and 1024, are sized for a home router), and the kernel's
+# nf_conntrack_max and nf_conntrack_expect_max are raised to hold every
+# flow and pinhole (the VM's 1 GB gives 128 expectations: at that cap the
+# in-tree helper drops the REGISTERs and INVITEs it cannot open a pinhole
+# for; sipalg passes them without one).
 # shellcheck source=tests/selftests/lib.sh disable=SC2119
 source "$(dirname "$0")/../../selftests/lib.sh"
 # shellcheck source=tests/bench/forward/lib.sh
