@@ -143,7 +143,8 @@ static bool under_global_cap(unsigned int need)
  * (expect_create) and each unlinked (expect_delete), in the same places
  * and under the same lock as expect_count: their difference is that count.
  * Read without the lock it is exact up to the changes in flight, which can
- * make it briefly low by as many; never negative.  The cost is one read per
+ * make it briefly off by as many either way (a sum below zero reads as 0):
+ * a pinhole or two at the cap, never a drift.  The cost is one read per
  * possible CPU, whatever the number of expectations: no table walk, no lock.
  */
 static unsigned int netns_expectations(const struct net *net)
