@@ -75,6 +75,7 @@ enum sipalg_counter {
 	SIPALG_CTR_REG_RELEASED,	/* expiry 0 */
 	SIPALG_CTR_EXPECT_REFUSED_DESTINATION, /* c= not the SDP sender's */
 	SIPALG_CTR_UNCHANGED_AGGREGATED, /* UDP: several datagrams in one skb */
+	SIPALG_CTR_EXPECT_REFUSED_NETNS_CAP, /* max_netns_expectations reached */
 	SIPALG_CTR_MALFORMED,		/* first of SIP_R__COUNT - 1 reasons */
 	SIPALG_CTR_MAX = SIPALG_CTR_MALFORMED + SIP_R__COUNT - 1
 };

@@ -14,9 +14,14 @@
  * found, renewed and removed here by walking the flow's own list
  * (help->expectations) under nf_conntrack_expect_lock, the lock the core
  * holds for every change to that list.  Nothing here keeps its own list.
- * The module-wide number of live expectations is bounded with an atomic
- * that only grows on creation; it is an upper bound, recounted exactly (one
- * walk of the expectation table) when it reaches the cap.
+ *
+ * Two caps beside the per-flow one: max_netns_expectations on a network
+ * namespace, so that one container cannot take every pinhole (checked
+ * first, in O(1), see under_netns_cap()), and max_expectations on all
+ * namespaces together.  For the latter the module-wide number of live
+ * expectations is bounded with an atomic that only grows on creation; it is
+ * an upper bound, recounted exactly (one walk of the expectation table)
+ * when it reaches the cap.
  */
 #include <linux/module.h>
 #include <net/netfilter/nf_conntrack_core.h>
@@ -31,6 +36,11 @@ static unsigned int max_expectations = 4096;
 module_param(max_expectations, uint, 0644);
 MODULE_PARM_DESC(max_expectations,
 		 "cap on live sipalg pinholes (expectations), all namespaces together (default 4096)");
+
+static unsigned int max_netns_expectations = 1024;
+module_param(max_netns_expectations, uint, 0644);
+MODULE_PARM_DESC(max_netns_expectations,
+		 "cap on the expectations of one network namespace, as the kernel counts them (all helpers'): sipalg opens no pinhole beyond it (default 1024)");
 
 /* How many ports to try above the announced one when it is taken. */
 #define SIPALG_PORT_TRIES	32
@@ -111,7 +121,7 @@ static bool count_ours(struct nf_conntrack_expect *exp, void *data)
 }
 
 /* Room for @need more pinholes under the module-wide cap? */
-static bool under_cap(unsigned int need)
+static bool under_global_cap(unsigned int need)
 {
 	unsigned int max = READ_ONCE(max_expectations), n = 0;
 
@@ -120,6 +130,60 @@ static bool under_cap(unsigned int need)
 	nf_ct_expect_iterate_destroy(count_ours, &n);
 	atomic_set(&live_bound, n);
 	return n + need <= max;
+}
+
+/*
+ * The number of expectations in @net, every helper's.  The conntrack core
+ * keeps it exactly (expect_count, under nf_conntrack_expect_lock), but that
+ * lives in its per-namespace area, which modules cannot reach (its id,
+ * nf_conntrack_net_id, is not exported on 6.1 or 6.12); and the core tells
+ * a helper of no expectation that is unlinked (expired, used, flushed).
+ * The core also counts, per CPU in the namespace's conntrack statistics
+ * (net->ct.stat, /proc/net/stat/nf_conntrack), each expectation linked
+ * (expect_create) and each unlinked (expect_delete), in the same places
+ * and under the same lock as expect_count: their difference is that count.
+ * Read without the lock it is exact up to the changes in flight, which can
+ * make it briefly off by as many either way (a sum below zero reads as 0):
+ * a pinhole or two at the cap, never a drift.  The cost is one read per
+ * possible CPU, whatever the number of expectations: no table walk, no lock.
+ */
+static unsigned int netns_expectations(const struct net *net)
+{
+	unsigned int n = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		const struct ip_conntrack_stat *st = per_cpu_ptr(net->ct.stat, cpu);
+
+		n += READ_ONCE(st->expect_create) - READ_ONCE(st->expect_delete);
+	}
+	return (int)n < 0 ? 0 : n;
+}
+
+/*
+ * Room for @need more pinholes in @ct's network namespace?  The count is
+ * every helper's expectations there, an upper bound on sipalg's own: the
+ * cap never lets a namespace hold more than it says.  (The kernel compares
+ * the same count with net.netfilter.nf_conntrack_expect_max.)  Refusals
+ * are counted per pinhole.
+ */
+static bool under_netns_cap(const struct nf_conn *ct, unsigned int need)
+{
+	unsigned int n = netns_expectations(nf_ct_net(ct));
+
+	if (n + need <= READ_ONCE(max_netns_expectations))
+		return true;
+	sipalg_count_add(ct, SIPALG_CTR_EXPECT_REFUSED_NETNS_CAP, need);
+	return false;
+}
+
+/*
+ * Room for @need more pinholes for @ct?  The namespace's cap first: a
+ * namespace at its cap never gets to the module-wide recount.
+ */
+static bool under_cap(const struct nf_conn *ct, unsigned int need)
+{
+	return under_netns_cap(ct, need) && under_global_cap(need);
 }
 
 /*
@@ -188,7 +252,7 @@ static struct nf_conntrack_expect *open_pinhole(struct nf_conn *ct,
 {
 	struct nf_conntrack_expect *exp;
 
-	if (!under_cap(1))
+	if (!under_cap(ct, 1))
 		return NULL;
 	exp = nf_ct_expect_alloc(ct);
 	if (!exp)
@@ -273,7 +337,7 @@ static u16 open_media(struct nf_conn *ct, struct pinhole_req *req,
 	unsigned int need = rtcp ? 2 : 1;
 
 	/* Another port cannot help when a cap is the reason. */
-	if (!under_cap(need) || !under_flow_cap(ct, need))
+	if (!under_cap(ct, need) || !under_flow_cap(ct, need))
 		tries = 0;
 	for (; tries && port < 65535; tries--, port += 2) {
 		req->dst_port = htons(port);
