@@ -133,9 +133,9 @@ unsigned int sipalg_expect_media(struct nf_conn *ct,
 				 struct sip_port_map *map);
 void sipalg_expect_remove(struct nf_conn *ct, enum sipalg_expect_class class,
 			  int dir);
-int sipalg_expect_signalling(struct nf_conn *ct, enum ip_conntrack_dir dir,
-			     const struct sip_endpoint *contact,
-			     const struct sip_xlat *xlat, unsigned int secs);
+void sipalg_expect_signalling(struct nf_conn *ct, enum ip_conntrack_dir dir,
+			      const struct sip_endpoint *contact,
+			      const struct sip_xlat *xlat, unsigned int secs);
 
 /* sipalg_stream.c: where SIP messages begin in a TCP segment */
 struct sipalg_seg {

@@ -20,8 +20,12 @@
  * first, in O(1), see under_netns_cap()), and max_expectations on all
  * namespaces together.  For the latter the module-wide number of live
  * expectations is bounded with an atomic that only grows on creation; it is
- * an upper bound, recounted exactly (one walk of the expectation table)
- * when it reaches the cap.
+ * an upper bound, recounted exactly (one walk of the expectation table,
+ * under nf_conntrack_expect_lock with bottom halves off) when it reaches
+ * the cap, at most once per SIPALG_RECOUNT_INTERVAL: at the cap, messages
+ * in between are refused their pinholes without a walk, so a flood of SDP
+ * cannot keep the lock busy.  Pinholes freed meanwhile are usable again
+ * from the next recount.
  */
 #include <linux/module.h>
 #include <net/netfilter/nf_conntrack_core.h>
@@ -46,6 +50,9 @@ MODULE_PARM_DESC(max_netns_expectations,
 #define SIPALG_PORT_TRIES	32
 
 static atomic_t live_bound = ATOMIC_INIT(0);
+
+#define SIPALG_RECOUNT_INTERVAL	(HZ / 10)
+static unsigned long last_recount;	/* jiffies; claimed with cmpxchg */
 
 static void nat_expected(struct nf_conn *ct, struct nf_conntrack_expect *exp)
 {
@@ -72,6 +79,8 @@ static struct nf_ct_helper_expectfn nat_expectfn = {
 
 void sipalg_expect_register(void)
 {
+	/* jiffies starts near its wrap: make the first recount due now. */
+	last_recount = jiffies - SIPALG_RECOUNT_INTERVAL;
 	nf_ct_helper_expectfn_register(&nat_expectfn);
 }
 
@@ -124,9 +133,14 @@ static bool count_ours(struct nf_conntrack_expect *exp, void *data)
 static bool under_global_cap(unsigned int need)
 {
 	unsigned int max = READ_ONCE(max_expectations), n = 0;
+	unsigned long last = READ_ONCE(last_recount);
 
 	if ((unsigned int)atomic_read(&live_bound) + need <= max)
 		return true;
+	/* One CPU recounts, and only once an interval has passed. */
+	if (time_before(jiffies, last + SIPALG_RECOUNT_INTERVAL) ||
+	    cmpxchg(&last_recount, last, jiffies) != last)
+		return false;
 	nf_ct_expect_iterate_destroy(count_ours, &n);
 	atomic_set(&live_bound, n);
 	return n + need <= max;
@@ -590,11 +604,12 @@ unsigned int sipalg_expect_media(struct nf_conn *ct,
  * ports, for the registration's lifetime @secs: the pinhole is permanent
  * (every new flow from the registrar uses it, not only the first) and is
  * opened again, for the lifetime granted then, by each accepted REGISTER.
- * The new flows are helped by sipalg too.
+ * The new flows are helped by sipalg too.  A pinhole refused (a cap, the
+ * table) is counted as expectations-failed; the REGISTER still passes.
  */
-int sipalg_expect_signalling(struct nf_conn *ct, enum ip_conntrack_dir dir,
-			     const struct sip_endpoint *contact,
-			     const struct sip_xlat *xlat, unsigned int secs)
+void sipalg_expect_signalling(struct nf_conn *ct, enum ip_conntrack_dir dir,
+			      const struct sip_endpoint *contact,
+			      const struct sip_xlat *xlat, unsigned int secs)
 {
 	struct nf_conn_help *help = nfct_help(ct);
 	struct nf_conntrack_expect *exp;
@@ -617,12 +632,13 @@ int sipalg_expect_signalling(struct nf_conn *ct, enum ip_conntrack_dir dir,
 	req.assign = rcu_dereference(help->helper);
 	sipalg_expect_remove(ct, SIPALG_EXPECT_SIGNALLING, -1);
 	exp = open_pinhole(ct, &req);
-	if (!exp)
-		return -ENOSPC;
+	if (!exp) {
+		sipalg_count(ct, SIPALG_CTR_EXPECT_FAILED);
+		return;
+	}
 	/* The policy's timeout is only the initial one. */
 	spin_lock_bh(&nf_conntrack_expect_lock);
 	sipalg_exp_renew(exp, secs);
 	spin_unlock_bh(&nf_conntrack_expect_lock);
 	nf_ct_expect_put(exp);
-	return 0;
 }
