@@ -29,6 +29,7 @@
  */
 #include <linux/module.h>
 #include <net/netfilter/nf_conntrack_core.h>
+#include <net/netfilter/nf_conntrack_ecache.h>
 #include <net/netfilter/nf_conntrack_expect.h>
 #include <net/netfilter/nf_conntrack_helper.h>
 #include <net/netfilter/nf_nat.h>
@@ -84,6 +85,27 @@ void sipalg_expect_register(void)
 	nf_ct_helper_expectfn_register(&nat_expectfn);
 }
 
+static bool helped_by_us(const struct nf_conn *ct)
+{
+	const struct nf_conn_help *help = nfct_help(ct);
+	const struct nf_conntrack_helper *h;
+
+	if (!help)
+		return false;
+	h = rcu_access_pointer(help->helper);
+	return h && (h == &sipalg_helpers[0] || h == &sipalg_helpers[1]);
+}
+
+/* Detach sipalg from @ct (as the core's own unhelp() does). */
+static int unhelp_ours(struct nf_conn *ct, void *data)
+{
+	if (helped_by_us(ct)) {
+		nf_conntrack_event(IPCT_HELPER, ct);
+		RCU_INIT_POINTER(nfct_help(ct)->helper, NULL);
+	}
+	return 0;
+}
+
 /* Does @exp point into this module (its function or one of its helpers)? */
 static bool refers_to_us(struct nf_conntrack_expect *exp, void *data)
 {
@@ -102,24 +124,23 @@ static bool refers_to_us(struct nf_conntrack_expect *exp, void *data)
  * every expectation that still refers to the module is removed, as
  * nf_nat_sip does for its own on exit.  The function is unpublished first
  * (and readers that found it waited for), so that ctnetlink cannot create
- * a new one in between.
+ * a new one in between.  A registrar's pinhole hands sipalg's helper to
+ * each flow it admits: one used after the core's detach walk and before
+ * this sweep gave a new flow the helper, so the flows are walked once more
+ * (nf_ct_iterate_destroy() first waits for packets in flight, which may
+ * still be creating such a flow).
  */
 void sipalg_expect_unregister(void)
 {
 	nf_ct_helper_expectfn_unregister(&nat_expectfn);
 	synchronize_rcu();
 	nf_ct_expect_iterate_destroy(refers_to_us, NULL);
+	nf_ct_iterate_destroy(unhelp_ours, NULL);
 }
 
 static bool is_ours(const struct nf_conntrack_expect *exp)
 {
-	const struct nf_conn_help *help = nfct_help(exp->master);
-	const struct nf_conntrack_helper *h;
-
-	if (!help)
-		return false;
-	h = rcu_access_pointer(help->helper);
-	return h && (h == &sipalg_helpers[0] || h == &sipalg_helpers[1]);
+	return helped_by_us(exp->master);
 }
 
 static bool count_ours(struct nf_conntrack_expect *exp, void *data)
