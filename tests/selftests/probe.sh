@@ -27,8 +27,8 @@
 # another source is still answered; a second --port is served too.  And
 # what a user gets wrong: no --token is a usage error (exit 2); a wrong
 # token or a port another program holds cannot test (exit 1, the reason
-# printed).  About 4 minutes in the VM (238 s on 6.1, 308 s on 6.12 at load
-# average 3-6, 2026-12-06).
+# printed).  About 4 minutes in the VM (253 s on 6.1, 261 s on 6.12 at load
+# average 4-8, 2026-12-06).
 # shellcheck source=tests/selftests/lib.sh
 source "$(dirname "$0")/lib.sh"
 require modprobe nft conntrack python3 jq
