@@ -75,6 +75,7 @@ enum sipalg_counter {
 	SIPALG_CTR_REG_RELEASED,	/* expiry 0 */
 	SIPALG_CTR_EXPECT_REFUSED_DESTINATION, /* c= not the SDP sender's */
 	SIPALG_CTR_UNCHANGED_AGGREGATED, /* UDP: several datagrams in one skb */
+	SIPALG_CTR_EXPECT_REFUSED_NETNS_CAP, /* max_netns_expectations reached */
 	SIPALG_CTR_MALFORMED,		/* first of SIP_R__COUNT - 1 reasons */
 	SIPALG_CTR_MAX = SIPALG_CTR_MALFORMED + SIP_R__COUNT - 1
 };
@@ -132,9 +133,9 @@ unsigned int sipalg_expect_media(struct nf_conn *ct,
 				 struct sip_port_map *map);
 void sipalg_expect_remove(struct nf_conn *ct, enum sipalg_expect_class class,
 			  int dir);
-int sipalg_expect_signalling(struct nf_conn *ct, enum ip_conntrack_dir dir,
-			     const struct sip_endpoint *contact,
-			     const struct sip_xlat *xlat, unsigned int secs);
+void sipalg_expect_signalling(struct nf_conn *ct, enum ip_conntrack_dir dir,
+			      const struct sip_endpoint *contact,
+			      const struct sip_xlat *xlat, unsigned int secs);
 
 /* sipalg_stream.c: where SIP messages begin in a TCP segment */
 struct sipalg_seg {

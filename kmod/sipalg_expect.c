@@ -14,12 +14,22 @@
  * found, renewed and removed here by walking the flow's own list
  * (help->expectations) under nf_conntrack_expect_lock, the lock the core
  * holds for every change to that list.  Nothing here keeps its own list.
- * The module-wide number of live expectations is bounded with an atomic
- * that only grows on creation; it is an upper bound, recounted exactly (one
- * walk of the expectation table) when it reaches the cap.
+ *
+ * Two caps beside the per-flow one: max_netns_expectations on a network
+ * namespace, so that one container cannot take every pinhole (checked
+ * first, in O(1), see under_netns_cap()), and max_expectations on all
+ * namespaces together.  For the latter the module-wide number of live
+ * expectations is bounded with an atomic that only grows on creation; it is
+ * an upper bound, recounted exactly (one walk of the expectation table,
+ * under nf_conntrack_expect_lock with bottom halves off) when it reaches
+ * the cap, at most once per SIPALG_RECOUNT_INTERVAL: at the cap, messages
+ * in between are refused their pinholes without a walk, so a flood of SDP
+ * cannot keep the lock busy.  Pinholes freed meanwhile are usable again
+ * from the next recount.
  */
 #include <linux/module.h>
 #include <net/netfilter/nf_conntrack_core.h>
+#include <net/netfilter/nf_conntrack_ecache.h>
 #include <net/netfilter/nf_conntrack_expect.h>
 #include <net/netfilter/nf_conntrack_helper.h>
 #include <net/netfilter/nf_nat.h>
@@ -32,10 +42,18 @@ module_param(max_expectations, uint, 0644);
 MODULE_PARM_DESC(max_expectations,
 		 "cap on live sipalg pinholes (expectations), all namespaces together (default 4096)");
 
+static unsigned int max_netns_expectations = 1024;
+module_param(max_netns_expectations, uint, 0644);
+MODULE_PARM_DESC(max_netns_expectations,
+		 "cap on the expectations of one network namespace, as the kernel counts them (all helpers'): sipalg opens no pinhole beyond it (default 1024)");
+
 /* How many ports to try above the announced one when it is taken. */
 #define SIPALG_PORT_TRIES	32
 
 static atomic_t live_bound = ATOMIC_INIT(0);
+
+#define SIPALG_RECOUNT_INTERVAL	(HZ / 10)
+static unsigned long last_recount;	/* jiffies; claimed with cmpxchg */
 
 static void nat_expected(struct nf_conn *ct, struct nf_conntrack_expect *exp)
 {
@@ -62,7 +80,30 @@ static struct nf_ct_helper_expectfn nat_expectfn = {
 
 void sipalg_expect_register(void)
 {
+	/* jiffies starts near its wrap: make the first recount due now. */
+	last_recount = jiffies - SIPALG_RECOUNT_INTERVAL;
 	nf_ct_helper_expectfn_register(&nat_expectfn);
+}
+
+static bool helped_by_us(const struct nf_conn *ct)
+{
+	const struct nf_conn_help *help = nfct_help(ct);
+	const struct nf_conntrack_helper *h;
+
+	if (!help)
+		return false;
+	h = rcu_access_pointer(help->helper);
+	return h && (h == &sipalg_helpers[0] || h == &sipalg_helpers[1]);
+}
+
+/* Detach sipalg from @ct (as the core's own unhelp() does). */
+static int unhelp_ours(struct nf_conn *ct, void *data)
+{
+	if (helped_by_us(ct)) {
+		nf_conntrack_event(IPCT_HELPER, ct);
+		RCU_INIT_POINTER(nfct_help(ct)->helper, NULL);
+	}
+	return 0;
 }
 
 /* Does @exp point into this module (its function or one of its helpers)? */
@@ -83,24 +124,23 @@ static bool refers_to_us(struct nf_conntrack_expect *exp, void *data)
  * every expectation that still refers to the module is removed, as
  * nf_nat_sip does for its own on exit.  The function is unpublished first
  * (and readers that found it waited for), so that ctnetlink cannot create
- * a new one in between.
+ * a new one in between.  A registrar's pinhole hands sipalg's helper to
+ * each flow it admits: one used after the core's detach walk and before
+ * this sweep gave a new flow the helper, so the flows are walked once more
+ * (nf_ct_iterate_destroy() first waits for packets in flight, which may
+ * still be creating such a flow).
  */
 void sipalg_expect_unregister(void)
 {
 	nf_ct_helper_expectfn_unregister(&nat_expectfn);
 	synchronize_rcu();
 	nf_ct_expect_iterate_destroy(refers_to_us, NULL);
+	nf_ct_iterate_destroy(unhelp_ours, NULL);
 }
 
 static bool is_ours(const struct nf_conntrack_expect *exp)
 {
-	const struct nf_conn_help *help = nfct_help(exp->master);
-	const struct nf_conntrack_helper *h;
-
-	if (!help)
-		return false;
-	h = rcu_access_pointer(help->helper);
-	return h && (h == &sipalg_helpers[0] || h == &sipalg_helpers[1]);
+	return helped_by_us(exp->master);
 }
 
 static bool count_ours(struct nf_conntrack_expect *exp, void *data)
@@ -111,15 +151,74 @@ static bool count_ours(struct nf_conntrack_expect *exp, void *data)
 }
 
 /* Room for @need more pinholes under the module-wide cap? */
-static bool under_cap(unsigned int need)
+static bool under_global_cap(unsigned int need)
 {
 	unsigned int max = READ_ONCE(max_expectations), n = 0;
+	unsigned long last = READ_ONCE(last_recount);
 
 	if ((unsigned int)atomic_read(&live_bound) + need <= max)
 		return true;
+	/* One CPU recounts, and only once an interval has passed. */
+	if (time_before(jiffies, last + SIPALG_RECOUNT_INTERVAL) ||
+	    cmpxchg(&last_recount, last, jiffies) != last)
+		return false;
 	nf_ct_expect_iterate_destroy(count_ours, &n);
 	atomic_set(&live_bound, n);
 	return n + need <= max;
+}
+
+/*
+ * The number of expectations in @net, every helper's.  The conntrack core
+ * keeps it exactly (expect_count, under nf_conntrack_expect_lock), but that
+ * lives in its per-namespace area, which modules cannot reach (its id,
+ * nf_conntrack_net_id, is not exported on 6.1 or 6.12); and the core tells
+ * a helper of no expectation that is unlinked (expired, used, flushed).
+ * The core also counts, per CPU in the namespace's conntrack statistics
+ * (net->ct.stat, /proc/net/stat/nf_conntrack), each expectation linked
+ * (expect_create) and each unlinked (expect_delete), in the same places
+ * and under the same lock as expect_count: their difference is that count.
+ * Read without the lock it is exact up to the changes in flight, which can
+ * make it briefly off by as many either way (a sum below zero reads as 0):
+ * a pinhole or two at the cap, never a drift.  The cost is one read per
+ * possible CPU, whatever the number of expectations: no table walk, no lock.
+ */
+static unsigned int netns_expectations(const struct net *net)
+{
+	unsigned int n = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		const struct ip_conntrack_stat *st = per_cpu_ptr(net->ct.stat, cpu);
+
+		n += READ_ONCE(st->expect_create) - READ_ONCE(st->expect_delete);
+	}
+	return (int)n < 0 ? 0 : n;
+}
+
+/*
+ * Room for @need more pinholes in @ct's network namespace?  The count is
+ * every helper's expectations there, an upper bound on sipalg's own: the
+ * cap never lets a namespace hold more than it says.  (The kernel compares
+ * the same count with net.netfilter.nf_conntrack_expect_max.)  Refusals
+ * are counted per pinhole.
+ */
+static bool under_netns_cap(const struct nf_conn *ct, unsigned int need)
+{
+	unsigned int n = netns_expectations(nf_ct_net(ct));
+
+	if (n + need <= READ_ONCE(max_netns_expectations))
+		return true;
+	sipalg_count_add(ct, SIPALG_CTR_EXPECT_REFUSED_NETNS_CAP, need);
+	return false;
+}
+
+/*
+ * Room for @need more pinholes for @ct?  The namespace's cap first: a
+ * namespace at its cap never gets to the module-wide recount.
+ */
+static bool under_cap(const struct nf_conn *ct, unsigned int need)
+{
+	return under_netns_cap(ct, need) && under_global_cap(need);
 }
 
 /*
@@ -188,7 +287,7 @@ static struct nf_conntrack_expect *open_pinhole(struct nf_conn *ct,
 {
 	struct nf_conntrack_expect *exp;
 
-	if (!under_cap(1))
+	if (!under_cap(ct, 1))
 		return NULL;
 	exp = nf_ct_expect_alloc(ct);
 	if (!exp)
@@ -273,7 +372,7 @@ static u16 open_media(struct nf_conn *ct, struct pinhole_req *req,
 	unsigned int need = rtcp ? 2 : 1;
 
 	/* Another port cannot help when a cap is the reason. */
-	if (!under_cap(need) || !under_flow_cap(ct, need))
+	if (!under_cap(ct, need) || !under_flow_cap(ct, need))
 		tries = 0;
 	for (; tries && port < 65535; tries--, port += 2) {
 		req->dst_port = htons(port);
@@ -526,11 +625,12 @@ unsigned int sipalg_expect_media(struct nf_conn *ct,
  * ports, for the registration's lifetime @secs: the pinhole is permanent
  * (every new flow from the registrar uses it, not only the first) and is
  * opened again, for the lifetime granted then, by each accepted REGISTER.
- * The new flows are helped by sipalg too.
+ * The new flows are helped by sipalg too.  A pinhole refused (a cap, the
+ * table) is counted as expectations-failed; the REGISTER still passes.
  */
-int sipalg_expect_signalling(struct nf_conn *ct, enum ip_conntrack_dir dir,
-			     const struct sip_endpoint *contact,
-			     const struct sip_xlat *xlat, unsigned int secs)
+void sipalg_expect_signalling(struct nf_conn *ct, enum ip_conntrack_dir dir,
+			      const struct sip_endpoint *contact,
+			      const struct sip_xlat *xlat, unsigned int secs)
 {
 	struct nf_conn_help *help = nfct_help(ct);
 	struct nf_conntrack_expect *exp;
@@ -553,12 +653,13 @@ int sipalg_expect_signalling(struct nf_conn *ct, enum ip_conntrack_dir dir,
 	req.assign = rcu_dereference(help->helper);
 	sipalg_expect_remove(ct, SIPALG_EXPECT_SIGNALLING, -1);
 	exp = open_pinhole(ct, &req);
-	if (!exp)
-		return -ENOSPC;
+	if (!exp) {
+		sipalg_count(ct, SIPALG_CTR_EXPECT_FAILED);
+		return;
+	}
 	/* The policy's timeout is only the initial one. */
 	spin_lock_bh(&nf_conntrack_expect_lock);
 	sipalg_exp_renew(exp, secs);
 	spin_unlock_bh(&nf_conntrack_expect_lock);
 	nf_ct_expect_put(exp);
-	return 0;
 }

@@ -18,10 +18,12 @@
  *   priority still come first, so an explicit `ct helper` wins.
  * - Leaving: POST_ROUTING just before source NAT (NF_IP_PRI_NAT_SRC), which
  *   covers forwarded and locally generated flows.
- * - Destination NAT may have been set up before either hook, without the
- *   helper: a port forward in LOCAL_OUT, or an nftables nat chain at a
- *   priority below NF_IP_PRI_NAT_DST - 1.  So every TCP flow assigned gets
- *   the sequence adjustment here, whichever hook assigns it.
+ * - Destination NAT may have been set up before the leaving hook, without
+ *   the helper: a port forward (PRE_ROUTING or LOCAL_OUT) of a flow that
+ *   sipalg assigns only on the interface it leaves by.  (Any nat chain,
+ *   whatever its priority, runs inside the NAT core's hook, so the entering
+ *   hook always comes first.)  So every TCP flow assigned gets the sequence
+ *   adjustment here, whichever hook assigns it.
  * - Only a conntrack that is new and unconfirmed (the flow's first packet),
  *   UDP or TCP with a port of ports= on either side, and without a helper
  *   is assigned.  IPS_HELPER is set as nftables does, so that no later

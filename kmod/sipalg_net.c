@@ -42,6 +42,8 @@ static const char *const counter_names[SIPALG_CTR_MALFORMED] = {
 	[SIPALG_CTR_EXPECT_REFUSED_DESTINATION] =
 		"expectations-refused-destination",
 	[SIPALG_CTR_UNCHANGED_AGGREGATED] = "unchanged-aggregated",
+	[SIPALG_CTR_EXPECT_REFUSED_NETNS_CAP] =
+		"expectations-refused-netns-cap",
 };
 
 /*

@@ -31,6 +31,7 @@ static const char *const stat_names[SIPALG_STAT_MALFORMED_BAD_START_LINE] = {
 	[SIPALG_STAT_REGISTRATIONS_RELEASED] = "registrations-released",
 	[SIPALG_STAT_EXPECTATIONS_REFUSED_DESTINATION] = "expectations-refused-destination",
 	[SIPALG_STAT_UNCHANGED_AGGREGATED] = "unchanged-aggregated",
+	[SIPALG_STAT_EXPECTATIONS_REFUSED_NETNS_CAP] = "expectations-refused-netns-cap",
 };
 
 /* The kernel checks that these follow enum sip_reason; so can we. */

@@ -105,17 +105,18 @@ withdrawn_trial() {
 }
 
 withdrawn_not_counted() {
-	local want
+	local want got failed
 	setup max_flow_pinholes=4 || return 1
 	withdrawn_trial 5060 6000 && withdrawn_trial 5064 8000 &&
 		withdrawn_trial 5068 12000 || return 1
 	want=$(for m in 6000 8000 12000; do
 		for d in 1 2 4 5 1000 1001; do echo "dport=$((m + d))"; done
 	done | sort)
-	echo "pinholes: $(pinholes_now | tr '\n' ' ')"
-	echo "expectations-failed $(counter rtr - expectations-failed)"
-	[ "$(pinholes_now)" = "$want" ] &&
-		[ "$(counter rtr - expectations-failed)" = 0 ]
+	got=$(pinholes_now)
+	failed=$(counter rtr - expectations-failed)
+	echo "pinholes: $(echo "$got" | tr '\n' ' ')"
+	echo "expectations-failed $failed"
+	[ "$got" = "$want" ] && [ "$failed" = 0 ]
 }
 ktap_check_here "max_flow_pinholes=4: a withdrawn pinhole does not count, audio (moved past a taken RTCP port) and video both opened, 3 times" withdrawn_not_counted
 

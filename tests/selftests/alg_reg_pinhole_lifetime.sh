@@ -10,7 +10,10 @@
 # registrar's requests to the phone's public Contact expires in over 3600 s
 # (the policy's initial timeout).  Then two INVITEs from the registrar on
 # two new flows (source ports 5070 and 5072) both reach the phone; a second
-# REGISTER granting 600 s sets the pinhole to 600 s.  About 20 s in the VM.
+# REGISTER granting 600 s sets the pinhole to 600 s.  With no room left for
+# pinholes (max_expectations=0), a third REGISTER still passes and is
+# tracked, and its refused pinhole is counted (expectations-failed).  About
+# 20 s in the VM.
 # shellcheck source=tests/selftests/lib.sh
 source "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/selftests/ctl_lib.sh
@@ -21,7 +24,7 @@ test_cleanup() {
 	peers_stop
 }
 
-ktap_header 5
+ktap_header 6
 sipalg_unload
 klog_mark "alg_reg_pinhole_lifetime"
 
@@ -106,6 +109,20 @@ renewed_600() {
 	[ -n "$left" ] && [ "$left" -le 600 ] && [ "$left" -gt 500 ]
 }
 ktap_check_here "a REGISTER granting 600 s sets the pinhole to 600 s" renewed_600
+
+refused_counted() {
+	local failed left was cap=/sys/module/sipalg/parameters/max_expectations
+	failed=$(sipalg_stat expectations-failed)
+	was=$(cat "$cap")
+	echo 0 >"$cap" || return 1
+	register 3 600 || { echo "$was" >"$cap"; return 1; }
+	echo "$was" >"$cap"
+	left=$(pinhole_left)
+	echo "expectations-failed $failed -> $(sipalg_stat expectations-failed)," \
+		"pinhole ${left:-(none)}"
+	[ "$(sipalg_stat expectations-failed)" = $((failed + 1)) ] && [ -z "$left" ]
+}
+ktap_check_here "max_expectations=0: a REGISTER passes and is tracked, its refused pinhole counted (expectations-failed +1)" refused_counted
 
 peers_stop
 topo_cleanup

@@ -4,13 +4,19 @@
 # shellcheck disable=SC2317,SC2119
 #
 # Every TCP flow sipalg assigns can be rewritten, even when destination
-# NAT was set up before sipalg's hook.  A PBX on the LAN (192.168.1.200:5060,
-# so that its rewritten Contact changes length) is reached through a port
-# forward of rtr's 203.0.113.1:5060, in an nftables nat chain at priority
-# -150, before the hook that assigns sipalg on wan0 (NF_IP_PRI_NAT_DST - 1).
-# A client on wan sends two requests over one TCP connection; the PBX's
-# answers carry its private Contact, which rtr must rewrite to the public
-# 203.0.113.1:5060 (a length change: it needs the TCP sequence adjustment):
+# NAT was set up before sipalg assigned its helper.  The NAT core adds the
+# TCP sequence adjustment a length-changing rewrite needs only when it sets
+# up a mapping for a conntrack that already has a helper.  Every nat chain
+# (nftables at any priority, iptables) runs inside the NAT core's own hook,
+# so on the way in sipalg's entering hook (NF_IP_PRI_NAT_DST - 1) is always
+# first; but when sipalg is enabled only on the interface a flow LEAVES by,
+# the port forward on the way in maps the flow before sipalg's leaving hook
+# assigns it, and source NAT on the way out changes nothing.  That is this
+# router: a PBX on the LAN (192.168.1.200:5060, so that its rewritten
+# Contact changes length) reached through a port forward of rtr's
+# 203.0.113.1:5060, with sipalg enabled on lan0 only.  A client on wan
+# sends two requests over one TCP connection; the PBX's answers carry its
+# private Contact, which rtr must rewrite to the public 203.0.113.1:5060:
 # the client receives `sipalgctl rewrite --tcp` of each answer, and no
 # rewrite is refused (unchanged-mangle-failed 0).  About 20 s in the VM.
 # shellcheck source=tests/selftests/lib.sh
@@ -38,14 +44,14 @@ setup() {
 	rtr nft -f - <<-EOF || return 1
 		table ip early {
 			chain prerouting {
-				type nat hook prerouting priority -150; policy accept;
+				type nat hook prerouting priority dstnat; policy accept;
 				iifname "wan0" tcp dport 5060 dnat to $PBX:5060
 			}
 		}
 	EOF
-	ctl rtr enable wan0
+	ctl rtr enable lan0
 }
-ktap_check "topology, PBX $PBX behind a port forward at priority -150, sipalg enabled on wan0" setup
+ktap_check "topology, PBX $PBX behind a port forward, sipalg enabled on lan0 only" setup
 
 # options N: a request from the client, as a file.
 options() {

@@ -110,6 +110,7 @@ enum sipalg_stat {
 	SIPALG_STAT_REGISTRATIONS_RELEASED,	/* registrations-released */
 	SIPALG_STAT_EXPECTATIONS_REFUSED_DESTINATION, /* expectations-refused-destination */
 	SIPALG_STAT_UNCHANGED_AGGREGATED,	/* unchanged-aggregated */
+	SIPALG_STAT_EXPECTATIONS_REFUSED_NETNS_CAP, /* expectations-refused-netns-cap */
 	SIPALG_STAT_MALFORMED_BAD_START_LINE,	/* malformed-bad-start-line */
 	SIPALG_STAT_MALFORMED_BAD_HEADER,
 	SIPALG_STAT_MALFORMED_BAD_LINE_END,

@@ -26,12 +26,13 @@
 # cache may be merged into one of another name and go uncounted.
 # Environment: BENCH_PHONES (10000), BENCH_CALLS (500), BENCH_COUNT
 # (datagrams per rate measurement, 10000), BENCH_SCALE_ROUNDS (3).
-# sipalg is loaded with max_expectations high enough for a pinhole per
-# registration and two per call (the default, 4096, is sized for a home
-# router), and the kernel's nf_conntrack_max and nf_conntrack_expect_max
-# are raised to hold every flow and pinhole (the VM's 1 GB gives 128
-# expectations: at that cap the in-tree helper drops the REGISTERs and
-# INVITEs it cannot open a pinhole for; sipalg passes them without one).
+# sipalg is loaded with max_expectations and max_netns_expectations high
+# enough for a pinhole per registration and two per call (the defaults,
+# 4096 and 1024, are sized for a home router), and the kernel's
+# nf_conntrack_max and nf_conntrack_expect_max are raised to hold every
+# flow and pinhole (the VM's 1 GB gives 128 expectations: at that cap the
+# in-tree helper drops the REGISTERs and INVITEs it cannot open a pinhole
+# for; sipalg passes them without one).
 # shellcheck source=tests/selftests/lib.sh disable=SC2119
 source "$(dirname "$0")/../../selftests/lib.sh"
 # shellcheck source=tests/bench/forward/lib.sh
@@ -77,7 +78,8 @@ printf '%s' "$sdp" >>"$D/invite"
 # ------------------------------------------------------------ setup
 
 topo_setup || { echo "topology setup failed" >&2; exit 1; }
-sipalg_load max_expectations=$((2 * (PHONES + 2 * CALLS))) ||
+sipalg_load max_expectations=$((2 * (PHONES + 2 * CALLS))) \
+	max_netns_expectations=$((2 * (PHONES + 2 * CALLS))) ||
 	{ echo "sipalg does not load" >&2; exit 1; }
 modprobe nf_nat_sip || { echo "nf_nat_sip does not load" >&2; exit 1; }
 sysctl -qw net.netfilter.nf_conntrack_max=$((4 * (PHONES + 2 * CALLS))) \
