@@ -14,11 +14,12 @@
 #       helper opens for a registered Contact stays inactive until a 2xx to
 #       the REGISTER lists it, and the reflector's reply is no such 2xx
 #   (c) sipalg, rewrite mode: an ALG that does no harm (exit 5): only Via,
-#       Contact, c=, m= changed; the registrar does not see the NAT
-#   (d) sipalg, pinhole mode: no rewrite (exit 0)
+#       Contact, c=, m= changed; the registrar does not see the NAT; the
+#       INVITE back gets in from the SIP port only
+#   (d) sipalg, pinhole mode: no rewrite (exit 0); the INVITE as in (c)
 #   (e) a deliberately broken ALG (peers/broken_alg.py: replaces the private
 #       address everywhere, loses a ';', rewrites the way back): harmful,
-#       each harm named
+#       each harm named; the INVITE back gets in from the SIP port only
 #   (f) rtr's UDP conntrack timeouts at 20 s: the measured mapping lifetime
 #       is within 3 s of it, inbound packets refresh it, the port is kept
 # and the reflector's hardening: no valid token, no answer; replies at most
@@ -26,8 +27,8 @@
 # another source is still answered; a second --port is served too.  And
 # what a user gets wrong: no --token is a usage error (exit 2); a wrong
 # token or a port another program holds cannot test (exit 1, the reason
-# printed).  About 4 minutes in the VM (238 s on 6.1, 308 s on 6.12 at load
-# average 3-6, 2026-12-06).
+# printed).  About 4 minutes in the VM (253 s on 6.1, 261 s on 6.12 at load
+# average 4-8, 2026-12-06).
 # shellcheck source=tests/selftests/lib.sh
 source "$(dirname "$0")/lib.sh"
 require modprobe nft conntrack python3 jq
@@ -82,7 +83,7 @@ harms() {
 	jq -r '[.changes[] | select(.harmful) | .field + " " + .kind] | unique[]' "$SELFTEST_TMP/$1.json"
 }
 
-ktap_header 23
+ktap_header 26
 sipalg_unload
 modprobe -r nf_nat_sip nf_conntrack_sip 2>/dev/null
 topo_setup || ktap_diag "topology setup failed"
@@ -173,6 +174,13 @@ rewrite_ok() {
 		grep -q 'it will NOT see the NAT' "$SELFTEST_TMP/rewrite.txt"
 }
 ktap_check "(c) sipalg rewrite mode: an ALG that does no harm (exit 5), only Via, Contact, c=, m=; the registrar does not see the NAT" rewrite_ok
+# The reflector answers the REGISTER with a 200 whose CSeq is OPTIONS, so
+# sipalg sees no accepted registration and opens no signalling pinhole for
+# the Contact: the INVITE from the reflector's SIP port comes back on the
+# phone's own flow (sipalg helps it, and must not spoil it), the one from
+# its other port is a new flow masquerade has no mapping for.
+ktap_check "(c) sipalg rewrite mode: the INVITE gets in from the reflector's SIP port, not from its other port (no registration was granted)" \
+	jq_true rewrite '.incoming_invite == {"from_sip_port": true, "from_other_port": false}'
 
 local_sipalg() {
 	local rc=0
@@ -190,6 +198,9 @@ pinhole_ok() {
 	verdict pinhole 0 && jq_true pinhole '.changes == [] and .registrar_sees_nat'
 }
 ktap_check "(d) sipalg pinhole mode: no rewrite (exit 0)" pinhole_ok
+# As in (c): no granted registration, so no pinhole for the other port.
+ktap_check "(d) sipalg pinhole mode: the INVITE gets in from the reflector's SIP port, not from its other port" \
+	jq_true pinhole '.incoming_invite == {"from_sip_port": true, "from_other_port": false}'
 rtr "$REPO/userspace/sipalgctl" disable wan0 --flush >/dev/null
 
 # ------------------------------------------------------------ (e) broken ALG
@@ -230,6 +241,13 @@ broken_ok() {
 	jq_true broken '[.changes[] | select(.transport == "TCP")] == []'
 }
 ktap_check "(e) a broken ALG: harmful (exit 6), each harm named (Call-ID, From, o=, a=rtcp, Via, a lost ';', the reply rewritten), Contact's address change not among them" broken_ok
+# The relay passes to the phone only what comes from the reflector's SIP
+# address and port (rewriting the public address in it, which leaves the
+# signed X-Sipalg-Callback intact), and takes anything else for the phone,
+# relaying it on to the reflector.  The reflector sends the SIP port's
+# INVITE first, so it reaches the phone; the other port's never does.
+ktap_check "(e) a broken ALG: the INVITE gets in from the reflector's SIP port, not from its other port (the relay sends it back to the reflector)" \
+	jq_true broken '.incoming_invite == {"from_sip_port": true, "from_other_port": false}'
 kill "$RELAY_PID" 2>/dev/null
 wait "$RELAY_PID" 2>/dev/null
 RELAY_PID=
