@@ -67,7 +67,9 @@ PORT = 5060
 MAX_DGRAM = 65507 - 40     # the IPv6 header's share taken too
 SEGMENT_MAX = 1400         # below the MSS: one write is one segment
 TCP_MESSAGES = 40          # per connection and direction
-TIMEOUT = 5
+# Waits are lib.sh's SELFTEST_SLOW times longer (on the debug kernel).
+SLOW = int(os.environ.get("SELFTEST_SLOW", "1"))
+TIMEOUT = 5 * SLOW
 CL = re.compile(rb"^(content-length|l)([ \t]*:[ \t]*)([0-9]+)", re.I | re.M)
 
 # --------------------------------------------------------------- namespaces
@@ -621,7 +623,7 @@ def tcp_direction(rng, wsock, rsock, frames, msgs, oracle, reply, tail):
     if tail is not None:
         wsock.sendall(tail)
     got = b""
-    rsock.settimeout(TIMEOUT if tail is None else 2)
+    rsock.settimeout(TIMEOUT if tail is None else 2 * SLOW)
     while len(got) < len(want) + (len(tail) if dropped else 0):
         try:
             data = rsock.recv(65536)
