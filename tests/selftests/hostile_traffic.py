@@ -2,18 +2,20 @@
 # SPDX-License-Identifier: GPL-2.0
 """Hostile SIP through the router, checked against the offline planner.
 
-  hostile_traffic.py udp|tcp FAMILY MODE MALFORMED SEED MESSAGES WORKDIR SEEDDIR...
+  hostile_traffic.py SEED MUTATIONS FILES RUNS SEEDDIR...
 
 Run by alg_hostile.sh in the VM, in the standard network (lib.sh) with
-sipalg enabled on rtr's wan0 in MODE (rewrite, pinhole) and MALFORMED
-(pass, drop).  FAMILY 4: the phone is 192.168.1.2:5060, rtr translates it
+sipalg enabled on rtr's wan0, once per run of RUNS (comma-separated
+TRANSPORT:FAMILY:MODE:MALFORMED, e.g. tcp:6:rewrite:drop): over udp or
+tcp, in MODE (rewrite, pinhole) and MALFORMED (pass, drop).  FAMILY 4: the phone is 192.168.1.2:5060, rtr translates it
 to 203.0.113.100; FAMILY 6: [2001:db8:0:1::2]:5060 to 2001:db8:ffff::1 (the
 addresses the corpus writes).  The peer is 203.0.113.2 / 2001:db8:1::2,
 port 5060.  One process opens sockets in the lan and wan namespaces
 (setns), so that nothing is spawned per message but the oracle.
 
 The messages: every file of the SEEDDIRs (tests/corpus, the fuzzers'
-seeds, the RFC 4475/5118 torture messages), then MESSAGES seeded mutations
+seeds, the RFC 4475/5118 torture messages), or a seeded sample of FILES of
+them when FILES is not 0, then MUTATIONS seeded mutations
 of them (truncated, bytes flipped, NUL or bare CR inserted, a header of up
 to 60 KiB, a huge Content-Length, a body grown to up to 64 KiB so the
 datagram crosses rtr in IP fragments).  SEED makes them the same again.
@@ -161,7 +163,11 @@ def mutate(rng, m):
     return kind, grown if grown else m
 
 
-def messages(seeds, n, rng):
+def messages(seeds, n, files, rng):
+    """The files of the corpora (FILES of them, a seeded sample, when FILES
+    is not 0) and n mutations of them."""
+    if 0 < files < len(seeds):
+        seeds = sorted(rng.sample(seeds, files))
     seen = set()
     out = []
     for name, data in seeds:
@@ -718,11 +724,11 @@ def configure(mode, malformed):
 
 
 def main(argv):
-    if len(argv) < 5:
+    if len(argv) < 6:
         print(__doc__, file=sys.stderr)
         return 2
-    seed, n, runs = int(argv[1]), int(argv[2]), argv[3].split(",")
-    msgs = messages(load_seeds(argv[4:]), n, random.Random(seed))
+    seed, n, files, runs = int(argv[1]), int(argv[2]), int(argv[3]), argv[4].split(",")
+    msgs = messages(load_seeds(argv[5:]), n, files, random.Random(seed))
     print("# %d messages: %d files of the corpora, %d mutations (seed %d)" % (
         len(msgs), len(msgs) - n, n, seed))
     report = Report()
