@@ -23,7 +23,10 @@
 # (genl_hostile.py); last, the kernel log stays clean.
 #
 # SEED=N replays a run (the seed is printed); HOSTILE_MUTANTS (default
-# 80) is the number of mutations.
+# 80) is the number of mutations; HOSTILE_FILES, when not 0 (the default),
+# sends a seeded sample of that many of the corpora's files.  On the debug
+# kernel (lib.sh's SELFTEST_SLOW), ten times slower, 40 files and 20
+# mutations by default.
 # shellcheck source=tests/selftests/lib.sh
 source "$(dirname "$0")/lib.sh"
 require modprobe nft conntrack python3 capsh
@@ -31,7 +34,11 @@ require modprobe nft conntrack python3 capsh
 # The RFC 4475/5118 torture messages.
 TORTURE_DIR=${TORTURE_DIR:-$REPO/tests/corpus/rfc}
 SEED=${SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
-HOSTILE_MUTANTS=${HOSTILE_MUTANTS:-80}
+if [ "$SELFTEST_SLOW" = 1 ]; then
+	: "${HOSTILE_MUTANTS:=80}" "${HOSTILE_FILES:=0}"
+else
+	: "${HOSTILE_MUTANTS:=20}" "${HOSTILE_FILES:=40}"
+fi
 SEEDS=("$REPO/tests/corpus" "$REPO/tests/fuzz/crashes" "$TORTURE_DIR")
 # HOSTILE_RUNS: an extended regular expression; only the runs
 # ("TRANSPORT FAMILY MODE MALFORMED", e.g. "tcp 6 rewrite drop") it matches.
@@ -58,7 +65,7 @@ done
 ktap_header $((1 + RESULTS + 2 + 1))
 sipalg_unload
 klog_mark "hostile"
-ktap_diag "SEED=$SEED HOSTILE_MUTANTS=$HOSTILE_MUTANTS (set SEED to replay)"
+ktap_diag "SEED=$SEED HOSTILE_MUTANTS=$HOSTILE_MUTANTS HOSTILE_FILES=$HOSTILE_FILES (set them to replay)"
 
 setup() {
 	local d
@@ -88,7 +95,7 @@ ktap_check_here "router with sipalg on wan0, the phone at the corpus's addresses
 
 # hostile_traffic.py's results as KTAP lines.
 runs=$(printf '%s\n' "${RUNS[@]}" | tr ' ' : | paste -sd,)
-python3 "$SELFTEST_DIR/hostile_traffic.py" "$SEED" "$HOSTILE_MUTANTS" "$runs" "${SEEDS[@]}" \
+python3 "$SELFTEST_DIR/hostile_traffic.py" "$SEED" "$HOSTILE_MUTANTS" "$HOSTILE_FILES" "$runs" "${SEEDS[@]}" \
 	>"$SELFTEST_TMP/runs.out" 2>&1
 while IFS= read -r line; do
 	case $line in

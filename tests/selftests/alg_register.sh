@@ -55,7 +55,7 @@ register() {
 	capture_start rtr lan0 lan0 "udp port 5060" &&
 		capture_start rtr wan0 wan0 "udp port 5060" || return 1
 	sipp_start phone lan -sf "$PEERS_DIR/register.xml" -i 192.168.1.2 -p 5060 \
-		-m 1 -timeout 30 203.0.113.2:5060
+		-m 1 -timeout "$(slow 30)" 203.0.113.2:5060
 	sipp_wait phone || return 1
 	sleep 0.5
 	capture_stop

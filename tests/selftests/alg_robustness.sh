@@ -45,14 +45,14 @@ live_state() {
 	rtr_ct_helper sipalg udp 5060 5070 || return 1
 	kamailio_start || return 1
 	sipp_start "$name-register" lan -sf "$PEERS_DIR/phone_register.xml" \
-		-i 192.168.1.2 -p 5060 -m 1 -timeout 30 203.0.113.2:5060
+		-i 192.168.1.2 -p 5060 -m 1 -timeout "$(slow 30)" 203.0.113.2:5060
 	sipp_wait "$name-register" || return 1
 	sipp_start "$name-callee" wan -sf "$PEERS_DIR/callee.xml" -key audio 20000 \
-		-i 203.0.113.2 -p 5070 -mp 6100 -m 1 -timeout 120
+		-i 203.0.113.2 -p 5070 -mp 6100 -m 1 -timeout "$(slow 120)"
 	wait_for 100 callee_listening || { echo "the callee's sipp is not listening"; return 1; }
 	sipp_start "$name-caller" lan -sf "$PEERS_DIR/caller.xml" -s callee \
-		-key audio 16000 -i 192.168.1.2 -p 5062 -m 1 -d 100000 \
-		-timeout 120 203.0.113.2:5070
+		-key audio 16000 -i 192.168.1.2 -p 5062 -m 1 -d "$(slow 100000)" \
+		-timeout "$(slow 120)" 203.0.113.2:5070
 	wait_for 150 test -e "$SELFTEST_TMP/$name-caller/established" ||
 		{ echo "the call was not established"; return 1; }
 	LIVE="$(sipalg_expectations) sipalg expectations and $(sipalg_conntracks) conntracks with helper=sipalg on rtr"
@@ -90,7 +90,7 @@ ktap_check_here "rmmod with the call up: succeeds, no expectation and no helper=
 # The held flows still pass (unhelped): the phone registers again.
 after_unload() {
 	sipp_start unload-register2 lan -sf "$PEERS_DIR/phone_register.xml" \
-		-i 192.168.1.2 -p 5060 -m 1 -timeout 30 203.0.113.2:5060
+		-i 192.168.1.2 -p 5060 -m 1 -timeout "$(slow 30)" 203.0.113.2:5060
 	sipp_wait unload-register2 || return 1
 	peers_stop
 	topo_cleanup

@@ -115,11 +115,11 @@ wan_listening() {
 
 call() {
 	sipp_start callee wan -sf "$PEERS_DIR/callee.xml" -t t1 -key audio 20000 \
-		-i 203.0.113.2 -p 5060 -m 1 -timeout 30 -timeout_error
+		-i 203.0.113.2 -p 5060 -m 1 -timeout "$(slow 30)" -timeout_error
 	wait_for 100 wan_listening || { echo "the callee's sipp is not listening"; return 1; }
 	sipp_start caller lan -sf "$PEERS_DIR/caller.xml" -t t1 -s callee \
 		-key audio 16000 -i "$PHONE_IP" -p 5060 -m 1 -d 1000 \
-		-timeout 30 -timeout_error 203.0.113.2:5060
+		-timeout "$(slow 30)" -timeout_error 203.0.113.2:5060
 	sipp_wait caller || return 1
 	sipp_wait callee || return 1
 	grep -a -A1 'message received' "$SELFTEST_TMP/caller/messages.log" |

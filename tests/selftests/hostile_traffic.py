@@ -2,18 +2,20 @@
 # SPDX-License-Identifier: GPL-2.0
 """Hostile SIP through the router, checked against the offline planner.
 
-  hostile_traffic.py udp|tcp FAMILY MODE MALFORMED SEED MESSAGES WORKDIR SEEDDIR...
+  hostile_traffic.py SEED MUTATIONS FILES RUNS SEEDDIR...
 
 Run by alg_hostile.sh in the VM, in the standard network (lib.sh) with
-sipalg enabled on rtr's wan0 in MODE (rewrite, pinhole) and MALFORMED
-(pass, drop).  FAMILY 4: the phone is 192.168.1.2:5060, rtr translates it
+sipalg enabled on rtr's wan0, once per run of RUNS (comma-separated
+TRANSPORT:FAMILY:MODE:MALFORMED, e.g. tcp:6:rewrite:drop): over udp or
+tcp, in MODE (rewrite, pinhole) and MALFORMED (pass, drop).  FAMILY 4: the phone is 192.168.1.2:5060, rtr translates it
 to 203.0.113.100; FAMILY 6: [2001:db8:0:1::2]:5060 to 2001:db8:ffff::1 (the
 addresses the corpus writes).  The peer is 203.0.113.2 / 2001:db8:1::2,
 port 5060.  One process opens sockets in the lan and wan namespaces
 (setns), so that nothing is spawned per message but the oracle.
 
 The messages: every file of the SEEDDIRs (tests/corpus, the fuzzers'
-seeds, the RFC 4475/5118 torture messages), then MESSAGES seeded mutations
+seeds, the RFC 4475/5118 torture messages), or a seeded sample of FILES of
+them when FILES is not 0, then MUTATIONS seeded mutations
 of them (truncated, bytes flipped, NUL or bare CR inserted, a header of up
 to 60 KiB, a huge Content-Length, a body grown to up to 64 KiB so the
 datagram crosses rtr in IP fragments).  SEED makes them the same again.
@@ -35,7 +37,9 @@ segment, unchanged when it spans segments (issue 17: a segment that
 continues a message is not malformed, is never dropped, and the messages
 after it in the segment are handled).  With MALFORMED drop, a malformed
 message then goes alone in a last segment: it, and its retransmissions,
-never arrive.
+never arrive where rtr knows a message begins there or where it begins with
+a well-formed message (garbage after it); else it passes as the rest of the
+message before.
 
 Prints lines "ok DESC" / "not ok DESC" and "# diagnostics"; exit status 0
 when all are ok.
@@ -65,7 +69,9 @@ PORT = 5060
 MAX_DGRAM = 65507 - 40     # the IPv6 header's share taken too
 SEGMENT_MAX = 1400         # below the MSS: one write is one segment
 TCP_MESSAGES = 40          # per connection and direction
-TIMEOUT = 5
+# Waits are lib.sh's SELFTEST_SLOW times longer (on the debug kernel).
+SLOW = int(os.environ.get("SELFTEST_SLOW", "1"))
+TIMEOUT = 5 * SLOW
 CL = re.compile(rb"^(content-length|l)([ \t]*:[ \t]*)([0-9]+)", re.I | re.M)
 
 # --------------------------------------------------------------- namespaces
@@ -157,7 +163,11 @@ def mutate(rng, m):
     return kind, grown if grown else m
 
 
-def messages(seeds, n, rng):
+def messages(seeds, n, files, rng):
+    """The files of the corpora (FILES of them, a seeded sample, when FILES
+    is not 0) and n mutations of them."""
+    if 0 < files < len(seeds):
+        seeds = sorted(rng.sample(seeds, files))
     seen = set()
     out = []
     for name, data in seeds:
@@ -566,11 +576,25 @@ def tcp_expected(msgs, seglens, oracle, reply):
     return out, cuts, known, rewritten
 
 
+def begins_message(oracle, data):
+    """Whether data, from its first byte (after any CR and LF), begins
+    with a well-formed message: its header section and the body its
+    Content-Length gives parse on their own.  rtr, unsure where a message
+    begins, takes a segment for the rest of a message only when it does
+    not (sipalg_stream.c): one that does begins a message again, and what
+    follows that message in the segment is parsed as the next."""
+    data = data.lstrip(b"\r\n")
+    head = data.find(b"\r\n\r\n")
+    cl = CL.search(data[:head]) if head >= 0 else None
+    return bool(cl) and oracle.predict(data[:head + 4 + int(cl.group(3))], tcp=True)[0]
+
+
 def tcp_direction(rng, wsock, rsock, frames, msgs, oracle, reply, tail):
     """Writes msgs in random segments on wsock (then tail, a malformed
     message, alone), sending some segments again as they were and some
     joined with their successor; returns (what rsock read, expected, the
-    number of segments, of messages cut, of resent frames)."""
+    number of segments, of messages cut, of resent frames, whether the
+    tail is dropped, the number of messages rewritten)."""
     stream = b"".join(msgs)
     bounds, pos = [], 0
     for m in msgs:
@@ -578,7 +602,11 @@ def tcp_direction(rng, wsock, rsock, frames, msgs, oracle, reply, tail):
         bounds.append(pos)
     seglens = cut(rng, stream, bounds)
     want, cuts, known, rewritten = tcp_expected(msgs, seglens, oracle, reply)
-    if tail is not None and not known:
+    # The malformed tail is dropped where rtr knows a message begins
+    # there, or where it begins with a well-formed message (as the corpus's
+    # Content-Length too short, garbage after it) that rtr takes for one.
+    dropped = tail is not None and (known or begins_message(oracle, tail))
+    if tail is not None and not dropped:
         # rtr cannot tell it from the rest of a message: it passes.
         want += tail
     frames.sent()
@@ -601,8 +629,8 @@ def tcp_direction(rng, wsock, rsock, frames, msgs, oracle, reply, tail):
     if tail is not None:
         wsock.sendall(tail)
     got = b""
-    rsock.settimeout(TIMEOUT if tail is None else 2)
-    while len(got) < len(want) + (len(tail) if tail is not None and known else 0):
+    rsock.settimeout(TIMEOUT if tail is None else 2 * SLOW)
+    while len(got) < len(want) + (len(tail) if dropped else 0):
         try:
             data = rsock.recv(65536)
         except socket.timeout:
@@ -610,7 +638,7 @@ def tcp_direction(rng, wsock, rsock, frames, msgs, oracle, reply, tail):
         if not data:
             break
         got += data
-    return got, want, len(seglens), cuts, resent, known, rewritten
+    return got, want, len(seglens), cuts, resent, dropped, rewritten
 
 
 def run_tcp(fam, mode, malformed, msgs, rng, report):
@@ -652,13 +680,13 @@ def run_tcp(fam, mode, malformed, msgs, rng, report):
         if len(framed) == TCP_MESSAGES and (tail is not None or not drop):
             break
     stats_reset()
-    total, known_tail, rewrites = 0, False, 0
+    total, tail_dropped, rewrites = 0, False, 0
     for name, w, r, wf, reply in (("phone->wan", phone, peer, lan_frames, False),
                                   ("wan->phone", peer, phone, wan_frames, True)):
-        got, want, nseg, cuts, resent, known, rewritten = tcp_direction(rng, w, r, wf, framed, oracle, reply,
+        got, want, nseg, cuts, resent, dropped, rewritten = tcp_direction(rng, w, r, wf, framed, oracle, reply,
                                                       tail if not reply else None)
         total += len(framed) + (tail is not None and not reply)
-        known_tail |= known and not reply
+        tail_dropped |= dropped
         rewrites += rewritten
         diags = [] if got == want else [first_difference(want, got)]
         report.result(got == want,
@@ -667,7 +695,7 @@ def run_tcp(fam, mode, malformed, msgs, rng, report):
                           what, name, len(framed), nseg, cuts, resent,
                           "" if tail is None or reply else
                           ", then a malformed one alone, %s" % (
-                              "dropped" if known else "passed as the rest of a message"),
+                              "dropped" if dropped else "passed as the rest of a message"),
                       ), diags)
     # Closed (RST): no retransmission changes the counters while they are read.
     for s in (phone, peer, listener):
@@ -677,7 +705,7 @@ def run_tcp(fam, mode, malformed, msgs, rng, report):
     if got["messages-rewritten"] < rewrites or (mode == "pinhole" and got["messages-rewritten"]):
         bad.append("messages-rewritten %d in %s mode, %d predicted" % (
             got["messages-rewritten"], mode, rewrites))
-    if drop and tail is not None and known_tail and not got["messages-dropped"]:
+    if drop and tail_dropped and not got["messages-dropped"]:
         bad.append("the malformed last segment was not counted as dropped")
     if not drop and got["messages-dropped"]:
         bad.append("messages-dropped %d in pass mode" % got["messages-dropped"])
@@ -696,11 +724,11 @@ def configure(mode, malformed):
 
 
 def main(argv):
-    if len(argv) < 5:
+    if len(argv) < 6:
         print(__doc__, file=sys.stderr)
         return 2
-    seed, n, runs = int(argv[1]), int(argv[2]), argv[3].split(",")
-    msgs = messages(load_seeds(argv[4:]), n, random.Random(seed))
+    seed, n, files, runs = int(argv[1]), int(argv[2]), int(argv[3]), argv[4].split(",")
+    msgs = messages(load_seeds(argv[5:]), n, files, random.Random(seed))
     print("# %d messages: %d files of the corpora, %d mutations (seed %d)" % (
         len(msgs), len(msgs) - n, n, seed))
     report = Report()

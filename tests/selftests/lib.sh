@@ -69,6 +69,20 @@ export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 SELFTEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/selftest.XXXXXX")
 KLOG_MARK=
 
+# Timing: the debug kernel (scripts/debug-kernel; its release names
+# sipalg-debug) runs a selftest about ten times slower in the emulated VM
+# (KASAN, lockdep, kmemleak).  A selftest scales what it waits for by
+# SELFTEST_SLOW (the length of a call its checks run in, a peer's
+# -timeout; wait_for does so itself), never what it asserts:
+#   slow N                     N times SELFTEST_SLOW
+# 1 on a stock kernel; the environment's SELFTEST_SLOW wins.
+case $(uname -r) in
+*sipalg-debug*) : "${SELFTEST_SLOW:=10}" ;;
+*) : "${SELFTEST_SLOW:=1}" ;;
+esac
+export SELFTEST_SLOW
+slow() { echo $(($1 * SELFTEST_SLOW)); }
+
 # Same list as scripts/vm-guest.
 KLOG_BAD_PATTERN='WARNING:|BUG|Oops|general protection|KASAN|UBSAN|refcount_t|suspected memory leak|memory leak detector disabled|locking correctness validator|unregister_netdevice: waiting'
 
@@ -393,11 +407,12 @@ selftest_cleanup() {
 trap selftest_cleanup EXIT
 
 # wait_for TENTHS CMD...: retry CMD every 0.1 s for up to TENTHS tenths
-# of a second (packets may still be in a softirq when the sender returns).
+# of a second (packets may still be in a softirq when the sender returns),
+# times SELFTEST_SLOW.
 wait_for() {
 	local n=$1
 	shift
-	for _ in $(seq "$n"); do
+	for _ in $(seq "$(slow "$n")"); do
 		"$@" && return 0
 		sleep 0.1
 	done
