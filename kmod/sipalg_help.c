@@ -60,7 +60,8 @@ static void log_malformed(const struct nf_conn *ct, enum ip_conntrack_dir dir,
  * CRLF keep-alives (RFC 5626 3.5.1) and STUN (first byte 0 or 1) share the
  * SIP flow; they are not SIP messages and never malformed ones.
  */
-static unsigned int skip_keepalive(const u8 *buf, unsigned int len)
+static unsigned int skip_keepalive(const u8 *buf, unsigned int len,
+				   unsigned int flags)
 {
 	unsigned int i = 0;
 
@@ -68,6 +69,13 @@ static unsigned int skip_keepalive(const u8 *buf, unsigned int len)
 		i++;
 	if (i < len && buf[i] <= 1)
 		return len;
+	/*
+	 * CRLF before a start line is ignored on a stream only (RFC 3261
+	 * 7.5); a datagram is one message, parsed from its first byte as
+	 * `sipalgctl rewrite` parses it.
+	 */
+	if (i < len && !(flags & SIP_PARSE_STREAM))
+		return 0;
 	return i;
 }
 
@@ -214,7 +222,7 @@ static enum sip_reason find_malformed(const struct sipalg_pkt *p,
 	enum sip_reason r;
 
 	for (;; first = false) {
-		off += skip_keepalive(data + off, len - off);
+		off += skip_keepalive(data + off, len - off, flags);
 		if (off >= len)
 			return SIP_OK;
 		r = sip_parse(data + off, parse_len(len - off), flags, &s->msg);
@@ -283,7 +291,7 @@ static int help_payload(const struct sipalg_pkt *p, struct sipalg_scratch *s)
 	}
 	for (;; first = false) {
 		off += skip_keepalive(p->skb->data + p->dataoff + off,
-				      len - off);
+				      len - off, flags);
 		if (off >= len)
 			break;
 		r = sip_parse(p->skb->data + p->dataoff + off,

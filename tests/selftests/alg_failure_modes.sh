@@ -15,7 +15,8 @@
 # - SDP with ICE candidates is not rewritten, and its media still flows
 #   (pinhole on the public address, same port);
 # - malformed messages pass unchanged (malformed=pass), are dropped
-#   (malformed=drop), and the counters and the kernel log name the reason;
+#   (malformed=drop), and the counters and the kernel log name the reason
+#   (a CRLF before a datagram's start line too);
 #   an ICMP error about the flow is not taken for a malformed message.
 # Last, a diagnostic: the same messages through the in-tree helper.
 # shellcheck source=tests/selftests/lib.sh
@@ -150,9 +151,14 @@ bad_invite cl_twice 192.168.1.2:5060 "$body_len" "Content-Length: 0"
 bad_invite via_port 192.168.1.2:70000 "$body_len"
 bad_invite via_glued 192.168.1.2garbage:5060 "$body_len"
 bad_invite no_colon 192.168.1.2:5060 "$body_len" "X-Garbage 192.168.1.2 no colon here"
+# A datagram is one message: a CRLF before its start line (ignored on a
+# stream only, RFC 3261 7.5) makes it malformed, as `sipalgctl rewrite`
+# says, where a datagram of CRLFs alone is a keep-alive.
+bad_invite crlf_first 192.168.1.2:5060 "$body_len"
+{ crlf ""; cat "$MSG/crlf_first"; } >"$MSG/.crlf" && mv "$MSG/.crlf" "$MSG/crlf_first"
 # name and the reason the module must count it with
 MALFORMED_CASES="truncated:body-truncated cl_short:bad-sdp cl_twice:bad-content-length
-via_port:bad-via via_glued:bad-via no_colon:bad-header"
+via_port:bad-via via_glued:bad-via no_colon:bad-header crlf_first:bad-start-line"
 
 # ------------------------------------------------------------- plumbing
 
@@ -275,7 +281,7 @@ malformed_pass() {
 	done
 	return "$bad"
 }
-ktap_check_here "malformed=pass: truncated body, Content-Length too short and twice, Via port 70000, glued Via host, header without colon arrive byte for byte" \
+ktap_check_here "malformed=pass: truncated body, Content-Length too short and twice, Via port 70000, glued Via host, header without colon, CRLF before the start line arrive byte for byte" \
 	malformed_pass
 
 klog_reason() {
@@ -303,7 +309,7 @@ malformed_drop() {
 		return 1
 	fi
 }
-ktap_check_here "malformed=drop: the same six are dropped, a well-formed OPTIONS after them passes" \
+ktap_check_here "malformed=drop: the same seven are dropped, a well-formed OPTIONS after them passes" \
 	malformed_drop
 
 echo pass >"$MALFORMED"
@@ -316,7 +322,8 @@ malformed_counters() {
 		v=$(sipalg_stat "malformed-$r")
 		echo "malformed-$r: $((v - ${!b})) more"
 	done | sort -u
-	for r in body-truncated:2 bad-sdp:2 bad-content-length:2 bad-via:4 bad-header:2; do
+	for r in body-truncated:2 bad-sdp:2 bad-content-length:2 bad-via:4 bad-header:2 \
+		bad-start-line:2; do
 		b=before_${r%:*}
 		b=${b//-/_}
 		v=$(sipalg_stat "malformed-${r%:*}")
@@ -325,9 +332,9 @@ malformed_counters() {
 	dropped=$(($(sipalg_stat messages-dropped) - dropped0))
 	rewritten=$(($(sipalg_stat messages-rewritten) - rewritten0))
 	echo "messages-dropped: $dropped more, messages-rewritten: $rewritten more"
-	[ "$bad" = 0 ] && [ "$dropped" = 6 ] && [ "$rewritten" = 1 ]
+	[ "$bad" = 0 ] && [ "$dropped" = 7 ] && [ "$rewritten" = 1 ]
 }
-ktap_check "counters: each reason (pass + drop), 6 dropped, only the OPTIONS rewritten" \
+ktap_check "counters: each reason (pass + drop), 7 dropped, only the OPTIONS rewritten" \
 	malformed_counters
 
 # In drop mode: the phone has no socket on 5060 now, so the server's
