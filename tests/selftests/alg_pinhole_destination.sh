@@ -49,19 +49,21 @@ setup() {
 	rtr nft flush chain inet nat postrouting &&
 		rtr nft add rule inet nat postrouting oifname wan0 meta nfproto ipv4 masquerade ||
 		return 1
+	# ICMP and ICMPv6 by number: a protocol's name needs /etc/protocols
+	# (package netbase), which a minimal Debian root does not have.
 	rtr nft -f - <<-'EOF'
 		table inet filter {
 			chain input {
 				type filter hook input priority filter; policy drop;
 				ct state established,related accept
 				iif lo accept
-				meta l4proto { icmp, ipv6-icmp } accept
+				meta l4proto { 1, 58 } accept
 			}
 			chain forward {
 				type filter hook forward priority filter; policy drop;
 				ct state established,related accept
 				iifname "lan0" accept
-				meta l4proto { icmp, ipv6-icmp } accept
+				meta l4proto { 1, 58 } accept
 			}
 		}
 	EOF
