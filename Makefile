@@ -72,8 +72,10 @@ DEBUG_CHECK_SELFTESTS ?= alg_call_udp.sh alg_tcp.sh alg_tcp_continuation.sh \
 DEBUG_ALL_SELFTESTS = $(sort $(notdir $(shell find tests/selftests -maxdepth 1 \
 	-name '*.sh' ! -name run_all.sh -perm -u+x)) alg_hostile.sh)
 CHECK_LOGS := build/check
-# The kernels make check runs the selftests on: the newest of each series.
-CHECK_KVERS ?= $(shell scripts/kver --all)
+# The kernels make check runs the selftests on (default: the newest of each
+# series, `scripts/kver --all`, asked only after scripts/deps has installed
+# them: make expands a recipe before it runs any of its lines).
+CHECK_KVERS ?=
 # sipalg's sources, copied into DEBUG_BUILD for the debug kernel's build
 # (Kbuild writes its objects next to the sources).
 DEBUG_BUILD := build/debug
@@ -122,7 +124,8 @@ check:
 	@scripts/run-layer arch -- tests/arch/run.sh
 	@scripts/run-layer --needs build packaging -- tests/packaging/dkms.sh
 	@scripts/run-layer --needs build anywhere -- tests/packaging/checkout_anywhere.sh
-	@for k in $(CHECK_KVERS); do \
+	@kvers="$(CHECK_KVERS)"; [ -n "$$kvers" ] || kvers=$$(scripts/kver --all); \
+	for k in $$kvers; do \
 		s=$$(echo "$$k" | cut -d. -f1,2); \
 		scripts/run-layer build-$$s -- $(MAKE) --no-print-directory module KVER=$$k; \
 		scripts/run-layer --needs build-$$s selftests-$$s -- \
