@@ -14,10 +14,13 @@
 # make check-debug  make debug, then every selftest on the debug kernel,
 #                   alg_hostile.sh too; any KASAN, KFENCE, kmemleak,
 #                   lockdep, RCU or UBSAN report fails it
-# make check-failover, make check-hostile
-#                   selftests not yet in make check: two routers synced by
-#                   conntrackd (ha_failover.sh), hostile traffic through the
-#                   router (alg_hostile.sh)
+# make check-failover
+#                   the selftest not yet in make check: two routers synced by
+#                   conntrackd (ha_failover.sh)
+# make check-hostile
+#                   hostile traffic through the router (alg_hostile.sh, which
+#                   make check runs with its fixed seed) with a new random
+#                   seed, or SEED=N
 # make arm64        sipalg.ko for the arm64 guest's Debian 6.12 kernel (cross-
 #                   built against its headers in the root scripts/arm64-root
 #                   builds and caches) and a static arm64 sipalgctl (tests/arch)
@@ -68,9 +71,9 @@ CHECK_DEBUG ?= 0
 # unloading under live state, hostile traffic and netlink requests).
 DEBUG_CHECK_SELFTESTS ?= alg_call_udp.sh alg_tcp.sh alg_tcp_continuation.sh \
 	alg_tcp_resend.sh alg_register.sh alg_robustness.sh alg_hostile.sh
-# make check-debug's: every selftest make check runs, and alg_hostile.sh.
+# make check-debug's: every selftest make check runs.
 DEBUG_ALL_SELFTESTS = $(sort $(notdir $(shell find tests/selftests -maxdepth 1 \
-	-name '*.sh' ! -name run_all.sh -perm -u+x)) alg_hostile.sh)
+	-name '*.sh' ! -name run_all.sh -perm -u+x)))
 CHECK_LOGS := build/check
 # The kernels make check runs the selftests on (default: the newest of each
 # series, `scripts/kver --all`, asked only after scripts/deps has installed
@@ -121,6 +124,7 @@ check:
 		scripts/run-layer unit -- $(MAKE) --no-print-directory -C tests/unit run; fi
 	@if [ -f tests/fuzz/Makefile ]; then \
 		scripts/run-layer fuzz -- $(MAKE) --no-print-directory -C tests/fuzz smoke; fi
+	@scripts/run-layer mutants -- tests/mutants/run.sh --applies
 	@scripts/run-layer arch -- tests/arch/run.sh
 	@scripts/run-layer --needs build packaging -- tests/packaging/dkms.sh
 	@scripts/run-layer --needs build anywhere -- tests/packaging/checkout_anywhere.sh
@@ -206,7 +210,7 @@ check-failover:
 check-hostile:
 	@scripts/deps
 	@$(MAKE) --no-print-directory -s all
-	@scripts/vm --timeout 1800 -- bash tests/selftests/alg_hostile.sh
+	@scripts/vm --timeout 1800 -- env SEED=$${SEED:-random} tests/selftests/alg_hostile.sh
 
 # One mutant at a time, each in a fresh export of HEAD (never this working
 # tree); KTAP, logs in build/mutants/logs.

@@ -87,6 +87,8 @@ void sipalg_help_exit(void);
 /* sipalg_net.c */
 int sipalg_net_register(void);
 void sipalg_net_unregister(void);
+
+/* sipalg_policy.c */
 /* Counted for the namespace and for the interface that assigned @ct. */
 void sipalg_count(const struct nf_conn *ct, enum sipalg_counter ctr);
 void sipalg_count_add(const struct nf_conn *ct, enum sipalg_counter ctr,
@@ -97,10 +99,6 @@ void sipalg_policy_count(const struct sipalg_policy *pol,
 			 enum sipalg_counter ctr);
 void sipalg_policy_count_malformed(const struct sipalg_policy *pol,
 				   enum sip_reason reason);
-
-/* sipalg_iface.c: interface assignment, netlink control; after the helpers */
-int sipalg_ctl_register(void);
-void sipalg_ctl_unregister(void);
 
 /* sipalg_nat.c */
 bool sipalg_xlat_from_ct(const struct nf_conn *ct,

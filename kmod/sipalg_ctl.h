@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The control plane's kernel side: the per-namespace table of configured
- * interfaces (sipalg_iface.c), the netfilter hooks that assign the helper
- * to the flows of enabled interfaces (sipalg_iface.c), the counters
- * (sipalg_net.c) and the generic netlink family (sipalg_genl.c).
+ * The control plane's kernel side, in layers that only call down: the
+ * per-namespace state and counters (sipalg_net.c); the table of configured
+ * interfaces and the netfilter hooks that assign the helper to the flows
+ * of enabled interfaces (sipalg_iface.c); a flow's policy, resolved from
+ * them (sipalg_policy.c); the generic netlink family on top
+ * (sipalg_genl.c).  sipalg_main.c registers them bottom-up.
  *
  * Locking: every change to an interface table, and every reader outside
  * the packet path, holds RTNL (the netdevice notifier that removes a
@@ -35,6 +37,8 @@ struct sipalg_counters {
 int sipalg_counters_init(struct sipalg_counters *c);
 void sipalg_counters_free(struct sipalg_counters *c);
 u64 sipalg_counters_read(const struct sipalg_counters *c, unsigned int ctr);
+void sipalg_counters_add(const struct sipalg_counters *c, unsigned int ctr,
+			 unsigned int n);
 void sipalg_counters_reset(struct sipalg_counters *c);
 
 /* An interface's settings, read and written as one word. */
@@ -79,9 +83,10 @@ int sipalg_iface_set(struct net *net, int ifindex,
 int sipalg_iface_del(struct net *net, int ifindex);
 void sipalg_iface_flush(struct net *net, int ifindex, unsigned int *flows,
 			unsigned int *expectations);
-void sipalg_ifaces_free(struct sipalg_net *sn);
 int sipalg_track(struct net *net);
 void sipalg_untrack(struct net *net);
+int sipalg_iface_register(void);
+void sipalg_iface_unregister(void);
 
 /* sipalg_genl.c */
 int sipalg_genl_register(void);

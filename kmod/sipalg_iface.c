@@ -201,16 +201,27 @@ static int __net_init sipalg_hooks_init(struct net *net)
 				     ARRAY_SIZE(sipalg_hook_ops));
 }
 
+static void ifaces_free(struct sipalg_net *sn);
+
+/*
+ * The namespace is going away (its devices, and with them the entries of
+ * its table, are gone: devices are unregistered before subsystems exit),
+ * or the module is (the netdevice notifier's removal emptied the tables).
+ * The table is emptied anyway in case an entry is left.
+ */
 static void __net_exit sipalg_hooks_exit(struct net *net)
 {
 	nf_unregister_net_hooks(net, sipalg_hook_ops,
 				ARRAY_SIZE(sipalg_hook_ops));
+	ifaces_free(sipalg_pernet(net));
+	sipalg_untrack(net);
 }
 
 /*
  * Separate from the namespace state (sipalg_net.c): registered after the
  * helpers and gone before them, so that nothing assigns a helper that is
- * not registered.
+ * not registered.  Registered after the namespace state, so its exit runs
+ * before that state is freed.
  */
 static struct pernet_operations sipalg_hooks_net_ops = {
 	.init = sipalg_hooks_init,
@@ -341,8 +352,8 @@ int sipalg_iface_del(struct net *net, int ifindex)
 	return 0;
 }
 
-/* The namespace is going away: no reader is left. */
-void sipalg_ifaces_free(struct sipalg_net *sn)
+/* Readers may still hold an entry: they are freed after a grace period. */
+static void ifaces_free(struct sipalg_net *sn)
 {
 	struct sipalg_iface *iface;
 	struct hlist_node *tmp;
@@ -399,8 +410,6 @@ static int flush_flow(struct nf_conn *ct, void *data)
 	nf_ct_remove_expectations(ct);
 	req->flows++;
 	req->expectations += n;
-	while (n--)
-		sipalg_count(ct, SIPALG_CTR_EXPECT_REMOVED);
 	return 0;	/* keep the flow */
 }
 
@@ -416,14 +425,13 @@ static bool flush_late_expectation(struct nf_conntrack_expect *exp,
 	    sipalg_ct_ifindex(exp->master) != req->ifindex)
 		return false;
 	req->expectations++;
-	sipalg_count(exp->master, SIPALG_CTR_EXPECT_REMOVED);
 	return true;
 }
 
 /*
  * Detach sipalg from every flow @ifindex assigned and remove their
  * expectations; the flows themselves keep going.  Call after the entry is
- * gone (or disabled): nothing assigns new flows to it any more.  Sleeps.
+ * gone: nothing assigns new flows to it any more.  Sleeps.
  */
 void sipalg_iface_flush(struct net *net, int ifindex, unsigned int *flows,
 			unsigned int *expectations)
@@ -440,13 +448,17 @@ void sipalg_iface_flush(struct net *net, int ifindex, unsigned int *flows,
 	/* Helper calls that read the old helper pointer are over after this. */
 	synchronize_rcu();
 	nf_ct_expect_iterate_net(net, flush_late_expectation, &req, 0, 0);
+	/* Counted for the namespace: the interface's entry is gone. */
+	sipalg_counters_add(&sipalg_pernet(net)->ctrs,
+			    SIPALG_CTR_EXPECT_REMOVED, req.expectations);
 	*flows = req.flows;
 	*expectations = req.expectations;
 }
 
 /* --------------------------------------------------------------- control */
 
-int sipalg_ctl_register(void)
+/* After the helpers: nothing may assign a helper before it is registered. */
+int sipalg_iface_register(void)
 {
 	int ret;
 
@@ -455,24 +467,14 @@ int sipalg_ctl_register(void)
 		return ret;
 	ret = register_netdevice_notifier(&sipalg_netdev_nb);
 	if (ret)
-		goto err_hooks;
-	ret = sipalg_genl_register();
-	if (ret)
-		goto err_notifier;
-	return 0;
-
-err_notifier:
-	unregister_netdevice_notifier(&sipalg_netdev_nb);
-err_hooks:
-	unregister_pernet_subsys(&sipalg_hooks_net_ops);
+		unregister_pernet_subsys(&sipalg_hooks_net_ops);
 	return ret;
 }
 
 /* Unregistering the notifier replays NETDEV_UNREGISTER: the tables empty. */
-void sipalg_ctl_unregister(void)
+void sipalg_iface_unregister(void)
 {
-	sipalg_genl_unregister();
 	unregister_netdevice_notifier(&sipalg_netdev_nb);
 	unregister_pernet_subsys(&sipalg_hooks_net_ops);
-	rcu_barrier();
+	rcu_barrier();	/* entries freed by call_rcu() */
 }

@@ -33,7 +33,7 @@
 #include <net/netfilter/nf_conntrack_expect.h>
 #include <net/netfilter/nf_conntrack_helper.h>
 
-#include "sipalg_alg.h"
+#include "sipalg_ctl.h"
 
 static char *ports_param = "5060";
 module_param_named(ports, ports_param, charp, 0444);
@@ -180,12 +180,17 @@ static int __init sipalg_init(void)
 		       SIPALG_HELPER_NAME, ret);
 		goto err_net;
 	}
-	/* Last: nothing may assign the helpers before they are registered. */
-	ret = sipalg_ctl_register();
+	/* After them: nothing may assign the helpers before they are registered. */
+	ret = sipalg_iface_register();
 	if (ret)
 		goto err_helpers;
+	ret = sipalg_genl_register();
+	if (ret)
+		goto err_iface;
 	return 0;
 
+err_iface:
+	sipalg_iface_unregister();
 err_helpers:
 	nf_conntrack_helpers_unregister(sipalg_helpers,
 					ARRAY_SIZE(sipalg_helpers));
@@ -199,7 +204,8 @@ err_help:
 
 static void __exit sipalg_exit(void)
 {
-	sipalg_ctl_unregister();
+	sipalg_genl_unregister();
+	sipalg_iface_unregister();
 	nf_conntrack_helpers_unregister(sipalg_helpers,
 					ARRAY_SIZE(sipalg_helpers));
 	sipalg_expect_unregister();

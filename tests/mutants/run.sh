@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# tests/mutants/run.sh [--baseline] [NAME...]
+# tests/mutants/run.sh [--baseline | --applies] [NAME...]
 #
 # The mutation harness: evidence that each selftest fails when the
 # behaviour it claims is broken.  tests/mutants/NAME.patch is a small patch
@@ -30,6 +30,10 @@
 #
 # --baseline   instead, run each selftest the chosen mutants name once on
 #              unpatched HEAD: every one must pass, or a kill proves nothing
+# --applies    instead, check in seconds, without a VM, that each mutant
+#              has its header lines, names a test that exists and applies
+#              to the working tree as it is (make check runs this, so that
+#              a change to the code cannot leave a mutant behind unnoticed)
 #
 # KTAP on stdout; the logs of each run in build/mutants/logs/NAME.{build,vm}.log.
 # Exit status 1 if a mutant survived, did not apply or did not build (or,
@@ -48,17 +52,18 @@ logs=$repo/build/mutants/logs
 vm_timeout=${MUTANTS_VM_TIMEOUT:-900}
 
 baseline=0
-if [ "${1:-}" = --baseline ]; then
-	baseline=1
-	shift
-fi
+applies=0
+case ${1:-} in
+--baseline) baseline=1 && shift ;;
+--applies) applies=1 && shift ;;
+esac
 case ${1:-} in
 -h | --help)
-	sed -n '4,31p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '4,/^set -u$/p' "$0" | sed '$d; s/^# \{0,1\}//'
 	exit 0
 	;;
 -*)
-	echo "usage: $0 [--baseline] [NAME...]" >&2
+	echo "usage: $0 [--baseline | --applies] [NAME...]" >&2
 	exit 2
 	;;
 esac
@@ -94,6 +99,35 @@ trap 'echo "# interrupted" >&2; exit 130' INT TERM HUP
 header() {
 	sed -n "/^\(diff \|--- \)/q; s/^$2: *//p" "$1" | head -n1
 }
+
+# --applies: the working tree is only read (patch --dry-run).
+if [ $applies = 1 ]; then
+	echo "TAP version 13"
+	echo "1..${#names[@]}"
+	status=0
+	k=0
+	for n in "${names[@]}"; do
+		k=$((k + 1))
+		p=$mutdir/$n.patch
+		t=$(header "$p" Killed-by)
+		why=
+		if [ -z "$t" ] || [ -z "$(header "$p" Breaks)" ]; then
+			why="no Breaks: or Killed-by: line"
+		elif [ ! -f "$repo/${t%% *}" ]; then
+			why="its test ${t%% *} does not exist"
+		elif ! err=$(patch -d "$repo" -p1 --dry-run --fuzz=0 --forward --batch <"$p" 2>&1); then
+			printf '%s\n' "$err" | sed 's/^/# /'
+			why="it no longer applies"
+		fi
+		if [ -n "$why" ]; then
+			echo "not ok $k - mutant $n: $why"
+			status=1
+		else
+			echo "ok $k - mutant $n applies"
+		fi
+	done
+	exit "$status"
+fi
 
 # export_head: a fresh tree of HEAD in $tmp.
 export_head() {

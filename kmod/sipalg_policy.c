@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A flow's policy: the mode (rewrite or pinhole) and the malformed action
+ * it is handled with, and the counters its events are counted in (the
+ * namespace's, and the assigning interface's).  The packet path resolves
+ * it once per packet (sipalg_policy_get()) and counts through it; events
+ * outside a packet's policy (pinholes, registrations) resolve it per event
+ * (sipalg_count()).
+ *
+ * Layers: this file reads the interface table (sipalg_iface.c) and the
+ * per-namespace state (sipalg_net.c); neither calls back into it.
+ */
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/percpu.h>
+#include <linux/rcupdate.h>
+#include <linux/sysfs.h>
+
+#include "sipalg_ctl.h"
+
+/*
+ * Module-wide policy, for the flows an nftables `ct helper` rule assigned.
+ * Each is an index into its names[] and is read locklessly on the packet
+ * path (an int read is atomic; a change applies to the next message).
+ */
+struct choice {
+	int val;
+	const char *names[2];
+};
+
+static struct choice mode = { SIP_MODE_REWRITE, { "rewrite", "pinhole" } };
+static struct choice malformed = { SIPALG_MALFORMED_PASS, { "pass", "drop" } };
+
+static int choice_set(const char *val, const struct kernel_param *kp)
+{
+	struct choice *c = kp->arg;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (sysfs_streq(val, c->names[i])) {
+			WRITE_ONCE(c->val, i);
+			return 0;
+		}
+	}
+	pr_err("sipalg: %s=%s is not valid: use %s or %s\n", kp->name, val,
+	       c->names[0], c->names[1]);
+	return -EINVAL;
+}
+
+static int choice_get(char *buf, const struct kernel_param *kp)
+{
+	const struct choice *c = kp->arg;
+
+	return sysfs_emit(buf, "%s\n", c->names[READ_ONCE(c->val)]);
+}
+
+static const struct kernel_param_ops choice_ops = {
+	.set = choice_set,
+	.get = choice_get,
+};
+
+module_param_cb(mode, &choice_ops, &mode, 0644);
+MODULE_PARM_DESC(mode,
+		 "for flows an nftables `ct helper` rule assigned (interfaces have their own, see sipalgctl): rewrite (default): rewrite Via/Contact/SDP of translated flows and open pinholes; pinhole: open pinholes only, never change a byte");
+module_param_cb(malformed, &choice_ops, &malformed, 0644);
+MODULE_PARM_DESC(malformed,
+		 "for flows an nftables `ct helper` rule assigned: a message that does not parse strictly: pass (default, unchanged) or drop");
+
+/*
+ * A flow an interface assigned follows that interface's current settings;
+ * once the interface is no longer configured, the settings it had when it
+ * assigned the flow.  Other flows follow the module parameters.
+ */
+void sipalg_policy_get(const struct nf_conn *ct, struct sipalg_policy *pol)
+{
+	const struct sipalg_ct_data *d = sipalg_ct_assigner(ct);
+	struct sipalg_net *sn = sipalg_pernet(nf_ct_net(ct));
+	const struct sipalg_iface *iface;
+	union sipalg_iface_cfg cfg;
+
+	BUILD_BUG_ON((int)SIPALG_MODE_REWRITE != (int)SIP_MODE_REWRITE);
+	BUILD_BUG_ON((int)SIPALG_MODE_PINHOLE != (int)SIP_MODE_PINHOLE);
+	BUILD_BUG_ON((int)SIPALG_MALFORMED_ACTION_PASS !=
+		     (int)SIPALG_MALFORMED_PASS);
+	BUILD_BUG_ON((int)SIPALG_MALFORMED_ACTION_DROP !=
+		     (int)SIPALG_MALFORMED_DROP);
+
+	pol->ctrs[0] = &sn->ctrs;
+	pol->ctrs[1] = NULL;
+	if (!d) {
+		pol->mode = READ_ONCE(mode.val);
+		pol->malformed = READ_ONCE(malformed.val);
+		return;
+	}
+	cfg.mode = d->mode;
+	cfg.malformed = d->malformed;
+	iface = sipalg_iface_find(sn, d->ifindex);
+	if (iface) {
+		cfg.word = READ_ONCE(iface->cfg.word);
+		pol->ctrs[1] = &iface->ctrs;
+	}
+	pol->mode = cfg.mode == SIPALG_MODE_PINHOLE ? SIP_MODE_PINHOLE :
+						      SIP_MODE_REWRITE;
+	pol->malformed = cfg.malformed == SIPALG_MALFORMED_ACTION_DROP ?
+			 SIPALG_MALFORMED_DROP : SIPALG_MALFORMED_PASS;
+}
+
+static void count_add(const struct sipalg_policy *pol,
+		      enum sipalg_counter ctr, unsigned int n)
+{
+	sipalg_counters_add(pol->ctrs[0], ctr, n);
+	if (pol->ctrs[1])
+		sipalg_counters_add(pol->ctrs[1], ctr, n);
+}
+
+void sipalg_policy_count(const struct sipalg_policy *pol,
+			 enum sipalg_counter ctr)
+{
+	count_add(pol, ctr, 1);
+}
+
+void sipalg_policy_count_malformed(const struct sipalg_policy *pol,
+				   enum sip_reason reason)
+{
+	if (reason > SIP_OK && reason < SIP_R__COUNT)
+		sipalg_policy_count(pol, SIPALG_CTR_MALFORMED + reason - 1);
+}
+
+/* For events outside the packet path's policy (pinholes, registrations). */
+void sipalg_count_add(const struct nf_conn *ct, enum sipalg_counter ctr,
+		      unsigned int n)
+{
+	struct sipalg_policy pol;
+
+	if (!n)
+		return;
+	rcu_read_lock();
+	sipalg_policy_get(ct, &pol);
+	count_add(&pol, ctr, n);
+	rcu_read_unlock();
+}
+
+void sipalg_count(const struct nf_conn *ct, enum sipalg_counter ctr)
+{
+	sipalg_count_add(ct, ctr, 1);
+}
