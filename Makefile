@@ -157,6 +157,7 @@ debug:
 check-debug:
 	@scripts/deps
 	@rm -rf $(CHECK_LOGS)
+	@scripts/run-layer build -- $(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory debug-layers DEBUG_SELFTESTS="$(DEBUG_ALL_SELFTESTS)"
 	@scripts/summary $(CHECK_LOGS)
 
