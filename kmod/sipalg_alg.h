@@ -101,6 +101,8 @@ void sipalg_policy_count_malformed(const struct sipalg_policy *pol,
 				   enum sip_reason reason);
 
 /* sipalg_nat.c */
+int sipalg_nat_init(void);
+void sipalg_nat_exit(void);
 bool sipalg_xlat_from_ct(const struct nf_conn *ct,
 			 enum ip_conntrack_dir dir, struct sip_xlat *xlat);
 bool sipalg_apply_edits(struct sk_buff *skb, struct nf_conn *ct,

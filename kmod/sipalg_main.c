@@ -169,9 +169,12 @@ static int __init sipalg_init(void)
 	ret = sipalg_help_init();
 	if (ret)
 		return ret;
-	ret = sipalg_net_register();
+	ret = sipalg_nat_init();
 	if (ret)
 		goto err_help;
+	ret = sipalg_net_register();
+	if (ret)
+		goto err_nat;
 	sipalg_expect_register();
 	ret = nf_conntrack_helpers_register(sipalg_helpers,
 					    ARRAY_SIZE(sipalg_helpers));
@@ -197,6 +200,8 @@ err_helpers:
 err_net:
 	sipalg_expect_unregister();
 	sipalg_net_unregister();
+err_nat:
+	sipalg_nat_exit();
 err_help:
 	sipalg_help_exit();
 	return ret;
@@ -210,6 +215,7 @@ static void __exit sipalg_exit(void)
 					ARRAY_SIZE(sipalg_helpers));
 	sipalg_expect_unregister();
 	sipalg_net_unregister();
+	sipalg_nat_exit();
 	sipalg_help_exit();
 }
 

@@ -6,7 +6,9 @@
  * adjustment).
  */
 #include <linux/in6.h>
+#include <linux/percpu.h>
 #include <linux/tcp.h>
+#include <linux/udp.h>
 #include <net/netfilter/nf_nat_helper.h>
 #include <net/netfilter/nf_conntrack_ecache.h>
 #include <net/netfilter/nf_conntrack_seqadj.h>
@@ -83,6 +85,35 @@ bool sipalg_xlat_from_ct(const struct nf_conn *ct, enum ip_conntrack_dir dir,
 }
 
 /*
+ * A message's edits are applied with one NAT mangle: sip_apply_splice()
+ * writes the part of the message from the first edit to the last, as
+ * rewritten, into a per-CPU buffer, which replaces that part of the
+ * packet, so the payload is moved and its checksum recomputed once.  A
+ * span larger than the buffer (a message with kilobytes of headers between
+ * its edits) is mangled edit by edit instead.  The buffer is used with
+ * bottom halves disabled (sipalg_help() calls in so), so nothing else on
+ * this CPU uses it meanwhile.
+ */
+#define SIPALG_SPLICE_MAX	4096
+
+struct sipalg_splice {
+	u8 buf[SIPALG_SPLICE_MAX];
+};
+
+static struct sipalg_splice __percpu *splice;
+
+int sipalg_nat_init(void)
+{
+	splice = alloc_percpu(struct sipalg_splice);
+	return splice ? 0 : -ENOMEM;
+}
+
+void sipalg_nat_exit(void)
+{
+	free_percpu(splice);
+}
+
+/*
  * TCP edits are applied without recording a sequence adjustment: the
  * conntrack keeps one correction point per direction, which a second edit
  * at the same sequence number would not move, so a segment with several
@@ -90,17 +121,17 @@ bool sipalg_xlat_from_ct(const struct nf_conn *ct, enum ip_conntrack_dir dir,
  * segment's total is recorded once, by sipalg_tcp_seqadj(), after every
  * message in it has been handled.
  */
-static bool mangle_one(struct sk_buff *skb, struct nf_conn *ct,
-		       enum ip_conntrack_info ctinfo, unsigned int protoff,
-		       unsigned int off, const struct sip_edit *e)
+static bool mangle(struct sk_buff *skb, struct nf_conn *ct,
+		   enum ip_conntrack_info ctinfo, unsigned int protoff,
+		   unsigned int off, unsigned int len, const u8 *repl,
+		   unsigned int repl_len)
 {
 	if (nf_ct_protonum(ct) == IPPROTO_TCP)
 		return __nf_nat_mangle_tcp_packet(skb, ct, ctinfo, protoff,
-						  off + e->off, e->len,
-						  e->repl, e->repl_len, false);
-	return nf_nat_mangle_udp_packet(skb, ct, ctinfo, protoff,
-					off + e->off, e->len,
-					e->repl, e->repl_len);
+						  off, len, repl, repl_len,
+						  false);
+	return nf_nat_mangle_udp_packet(skb, ct, ctinfo, protoff, off, len,
+					repl, repl_len);
 }
 
 /*
@@ -160,9 +191,8 @@ bool sipalg_tcp_empty(struct sk_buff *skb, struct nf_conn *ct,
 }
 
 /*
- * Apply @plan to the message that starts @msgoff bytes into the L4 payload.
- * Edits go last to first so that each one's offset is still the parsed
- * one.  A TCP length change needs the seqadj extension, which the NAT core
+ * Apply @plan to the message that starts @msgoff bytes into the L4 payload,
+ * in one mangle when its span fits the buffer.  A TCP length change needs the seqadj extension, which the NAT core
  * adds to every helped flow it translates; without it nothing is changed.
  * (The caller records a TCP segment's length change with
  * sipalg_tcp_seqadj().)
@@ -171,15 +201,31 @@ bool sipalg_apply_edits(struct sk_buff *skb, struct nf_conn *ct,
 			enum ip_conntrack_info ctinfo, unsigned int protoff,
 			unsigned int msgoff, const struct sip_plan *plan)
 {
+	u8 *out = this_cpu_ptr(splice)->buf;
+	unsigned int dataoff;
+	struct sip_splice span;
+	const u8 *msg;
 	int i;
 
 	if (nf_ct_protonum(ct) == IPPROTO_TCP && plan->delta && !nfct_seqadj(ct))
 		return false;
 	if (!make_room(skb, plan))
 		return false;
-	for (i = plan->n_edits - 1; i >= 0; i--)
-		if (!mangle_one(skb, ct, ctinfo, protoff, msgoff,
-				&plan->edit[i]))
+	dataoff = protoff + (nf_ct_protonum(ct) == IPPROTO_TCP ?
+			     ((struct tcphdr *)(skb->data + protoff))->doff * 4 :
+			     sizeof(struct udphdr));
+	msg = skb->data + dataoff + msgoff;
+	if (sip_apply_splice(msg, skb->len - dataoff - msgoff, plan, out,
+			   SIPALG_SPLICE_MAX, &span))
+		return mangle(skb, ct, ctinfo, protoff, msgoff + span.off,
+			      span.len, out, span.out_len);
+	/* Last to first, so that each edit's offset is still the parsed one. */
+	for (i = plan->n_edits - 1; i >= 0; i--) {
+		const struct sip_edit *e = &plan->edit[i];
+
+		if (!mangle(skb, ct, ctinfo, protoff, msgoff + e->off, e->len,
+			    e->repl, e->repl_len))
 			return false;
+	}
 	return true;
 }

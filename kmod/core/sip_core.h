@@ -9,7 +9,8 @@
  *   1. sip_parse()  - one message from a buffer -> struct sip_msg (spans)
  *   2. sip_plan()   - parse + translation -> edits, new Content-Length,
  *                     pinholes wanted
- *   3. apply        - the kernel mangles the skb edit by edit (last to first);
+ *   3. apply        - the kernel replaces the span the edits cover with
+ *                     sip_apply_splice()'s result in one NAT mangle;
  *                     userspace uses sip_apply()
  *
  * All spans are (offset, length) relative to the start of the message
@@ -348,6 +349,23 @@ void sip_plan(const u8 *buf, const struct sip_msg *msg,
  */
 size_t sip_apply(const u8 *buf, const struct sip_msg *msg,
 		 const struct sip_plan *plan, u8 *out, size_t out_cap);
+
+/* The original bytes [off, off + len) of a message, rewritten as out_len. */
+struct sip_splice {
+	size_t off;
+	size_t len;
+	size_t out_len;
+};
+
+/*
+ * Apply a plan's edits to the part of the message they cover, from the
+ * first edit's start to the last one's end, writing it to out: one
+ * replacement for the whole plan (the module's single NAT mangle).  False
+ * if the plan has no edit, is not sorted and disjoint within msg_len
+ * bytes, or the result does not fit out_cap.
+ */
+bool sip_apply_splice(const u8 *buf, size_t msg_len, const struct sip_plan *plan,
+		      u8 *out, size_t out_cap, struct sip_splice *sp);
 
 /* Address helpers shared by planner, CLI and module. */
 /* Parses a bare IPv4 or IPv6 address (no brackets); 0 on success, -1 if not one. */

@@ -609,6 +609,52 @@ static bool t_apply_refuses(void)
 	return true;
 }
 
+/*
+ * The module replaces the part of a message its edits cover with
+ * sip_apply_splice()'s bytes, in one mangle: spliced into the original, they
+ * must give what sip_apply() gives, and a buffer one byte short is refused.
+ */
+static bool t_apply_splice(void)
+{
+	static struct sip_msg msg;
+	static struct sip_plan plan;
+	unsigned char whole[2048], part[2048], spliced[2048];
+	struct sip_xlat x = { 0 };
+	struct sip_splice sp;
+	size_t n, tail;
+
+	if (sip_parse((const u8 *)reg, sizeof(reg) - 1, 0, &msg) != SIP_OK)
+		return failf("parse");
+	rw_parse_endpoint("192.168.1.2:5060", &x.internal);
+	rw_parse_endpoint("203.0.113.100:5061", &x.external);
+	sip_plan((const u8 *)reg, &msg, &x, &plan);
+	n = sip_apply((const u8 *)reg, &msg, &plan, whole, sizeof(whole));
+	if (!n || plan.n_edits < 2)
+		return failf("want a plan of several edits, got %u", plan.n_edits);
+	if (!sip_apply_splice((const u8 *)reg, msg.msg_len, &plan, part,
+			      sizeof(part), &sp))
+		return failf("splice refused");
+	if (sp.off != plan.edit[0].off ||
+	    sp.off + sp.len != (size_t)plan.edit[plan.n_edits - 1].off +
+			       plan.edit[plan.n_edits - 1].len)
+		return failf("span %zu+%zu is not first edit to last", sp.off,
+			     sp.len);
+	tail = msg.msg_len - sp.off - sp.len;
+	memcpy(spliced, reg, sp.off);
+	memcpy(spliced + sp.off, part, sp.out_len);
+	memcpy(spliced + sp.off + sp.out_len, reg + sp.off + sp.len, tail);
+	if (sp.off + sp.out_len + tail != n || memcmp(spliced, whole, n))
+		return failf("spliced message differs from sip_apply's");
+	if (sip_apply_splice((const u8 *)reg, msg.msg_len, &plan, part,
+			     sp.out_len - 1, &sp))
+		return failf("a buffer one byte short accepted");
+	plan.n_edits = 0;
+	if (sip_apply_splice((const u8 *)reg, msg.msg_len, &plan, part,
+			     sizeof(part), &sp))
+		return failf("a plan without edits accepted");
+	return true;
+}
+
 static bool t_xlat_invalid(void)
 {
 	static struct sip_msg msg;
@@ -731,6 +777,7 @@ static const struct unit units[] = {
 	{ "stream framing: keepalive, back-to-back messages, prefixes incomplete", t_stream },
 	{ "sip_check_invariants catches violations of 1, 3, 4/2 and 5", t_checker_catches },
 	{ "sip_apply refuses small buffers, overlaps and inconsistent deltas", t_apply_refuses },
+	{ "sip_apply_splice: one replacement from first edit to last, as sip_apply", t_apply_splice },
 	{ "planner never writes port 0 or changes address family", t_xlat_invalid },
 	{ "limits: headers, Vias, message size", t_limits },
 	{ "single-byte mutations keep every invariant", t_mutations },
