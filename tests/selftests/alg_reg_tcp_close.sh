@@ -82,7 +82,7 @@ register_then_close() {
 	mkdir -p "$d"
 	lan python3 -c "$PHONE_PY" "$port" "$d" "$how" &
 	pid=$!
-	wait_for 200 test -e "$d/.registered" || { echo "no answer to the REGISTER"; kill "$pid"; return 1; }
+	wait_for 200 test -e "$d/.registered" || { echo "no answer to the REGISTER"; stop_bg "$pid"; return 1; }
 	sleep 0.5
 	live=$(ct_timeout "$port")
 	echo "registered, connection open: ${live:-no conntrack}"

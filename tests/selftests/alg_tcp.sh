@@ -34,7 +34,7 @@ declare -A PEER_PIDS=()
 test_cleanup() {
 	local p
 	for p in "${PEER_PIDS[@]}"; do
-		kill "$p" 2>/dev/null
+		stop_bg "$p"
 	done
 	peers_stop
 }

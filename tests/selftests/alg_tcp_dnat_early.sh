@@ -30,7 +30,7 @@ TCP_PEER=$PEERS_DIR/sip_tcp_peer.py
 SERVER_PID=
 
 test_cleanup() {
-	[ -z "$SERVER_PID" ] || kill "$SERVER_PID" 2>/dev/null
+	stop_bg "$SERVER_PID"
 }
 
 ktap_header 4

@@ -53,7 +53,7 @@ BLAST_PID=
 PANIC_ON_OOPS=$(cat /proc/sys/kernel/panic_on_oops)
 
 test_cleanup() {
-	[ -z "$BLAST_PID" ] || kill "$BLAST_PID" 2>/dev/null
+	stop_bg "$BLAST_PID"
 	echo "$PANIC_ON_OOPS" >/proc/sys/kernel/panic_on_oops
 }
 
@@ -119,8 +119,7 @@ blast_and_unload() {
 	ct_stat expect_create >"$SELFTEST_TMP/created" || return 1
 	rmmod sipalg || return 1
 	sipalg_loaded && { echo "sipalg is still loaded"; return 1; }
-	kill "$BLAST_PID"
-	wait "$BLAST_PID" 2>/dev/null
+	stop_bg "$BLAST_PID"
 	BLAST_PID=
 }
 ktap_check_here "rmmod sipalg while $PHONES phones retransmit INVITEs with SDP through rtr" \

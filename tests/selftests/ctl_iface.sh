@@ -23,7 +23,7 @@ require modprobe nft conntrack socat python3 jq
 
 test_cleanup() {
 	peers_stop
-	[ -z "${tcp_pid:-}" ] || kill "$tcp_pid" 2>/dev/null
+	stop_bg "${tcp_pid:-}"
 	lan2_cleanup
 }
 

@@ -406,6 +406,18 @@ selftest_cleanup() {
 }
 trap selftest_cleanup EXIT
 
+# stop_bg PID: stop a command started in the background through lan, rtr
+# or wan.  Those are functions, so $! is the subshell that runs them and
+# the command is its child: killing only the subshell leaves the command
+# running (a sender that went on sending into the next test's namespaces).
+stop_bg() {
+	[ -n "$1" ] || return 0
+	pkill -TERM -P "$1" 2>/dev/null
+	kill "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	return 0
+}
+
 # wait_for TENTHS CMD...: retry CMD every 0.1 s for up to TENTHS tenths
 # of a second (packets may still be in a softirq when the sender returns),
 # times SELFTEST_SLOW.

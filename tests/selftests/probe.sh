@@ -39,8 +39,8 @@ RELAY_PID=
 REFLECT_PID=
 
 test_cleanup() {
-	[ -z "$RELAY_PID" ] || { kill "$RELAY_PID"; wait "$RELAY_PID"; } 2>/dev/null
-	[ -z "$REFLECT_PID" ] || { kill "$REFLECT_PID"; wait "$REFLECT_PID"; } 2>/dev/null
+	stop_bg "$RELAY_PID"
+	stop_bg "$REFLECT_PID"
 	topo_cleanup
 	sipalg_unload
 	modprobe -r nf_nat_sip nf_conntrack_sip 2>/dev/null
@@ -248,8 +248,7 @@ ktap_check "(e) a broken ALG: harmful (exit 6), each harm named (Call-ID, From, 
 # INVITE first, so it reaches the phone; the other port's never does.
 ktap_check "(e) a broken ALG: the INVITE gets in from the reflector's SIP port, not from its other port (the relay sends it back to the reflector)" \
 	jq_true broken '.incoming_invite == {"from_sip_port": true, "from_other_port": false}'
-kill "$RELAY_PID" 2>/dev/null
-wait "$RELAY_PID" 2>/dev/null
+stop_bg "$RELAY_PID"
 RELAY_PID=
 rtr nft delete table ip broken_alg
 

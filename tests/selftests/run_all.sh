@@ -9,7 +9,7 @@
 # other, and prints their KTAP as it comes.  What a test
 # cannot say itself is added as a result line of its own: a test that
 # failed without a "not ok" (crashed, timed out), a test that skipped as a
-# whole.  On a kernel with kmemleak (scripts/debug-kernel), sipalg is then
+# whole, a test that left a process running (it is killed).  On a kernel with kmemleak (scripts/debug-kernel), sipalg is then
 # unloaded and kmemleak must find nothing that leaked since the start.
 # Last, the kernel log must be clean (docs/design.md invariant 6).
 # Exit status 1 if any test failed.
@@ -38,13 +38,38 @@ if [ $# = 0 ]; then
 		[ "$t" = run_all.sh ] || [ ! -x "$t" ] || set -- "$@" "$t"
 	done
 fi
+# left_running MARK: "PID ARGS" of each process whose environment holds
+# SELFTEST_RUN=MARK: what a test started and did not stop, however far
+# down (a background function's child) or away (a daemon) it went.
+left_running() {
+	local env pid
+	for env in /proc/[0-9]*/environ; do
+		grep -qzx "SELFTEST_RUN=$1" "$env" 2>/dev/null || continue
+		pid=${env#/proc/}
+		pid=${pid%/environ}
+		echo "$pid $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)"
+	done
+}
+
 for t in "$@"; do
 	t=${t##*/}
 	echo "# selftest: $t"
 	start=$SECONDS
-	timeout -k 5 "${SELFTEST_TIMEOUT:-600}" bash "./$t" 2>&1 | tee "$out"
+	mark=$t.$$.$start
+	SELFTEST_RUN=$mark timeout -k 5 "${SELFTEST_TIMEOUT:-600}" bash "./$t" 2>&1 | tee "$out"
 	rc=${PIPESTATUS[0]}
 	echo "# selftest: $t: exit status $rc, $((SECONDS - start)) s"
+	# A sender left running sends into the next test's namespaces, and
+	# flips the next test's results.
+	left=$(left_running "$mark")
+	if [ -n "$left" ]; then
+		printf '%s\n' "$left" | sed 's/^/# left running: /'
+		echo "not ok 1 - $t stops every process it started"
+		while read -r pid _; do
+			kill -9 "$pid" 2>/dev/null
+		done <<<"$left"
+		status=1
+	fi
 	case $rc in
 	0) ;;
 	4)
