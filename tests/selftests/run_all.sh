@@ -9,8 +9,9 @@
 # other, and prints their KTAP as it comes.  What a test
 # cannot say itself is added as a result line of its own: a test that
 # failed without a "not ok" (crashed, timed out), a test that skipped as a
-# whole, a test that left a process running (it is killed).  On a kernel with kmemleak (scripts/debug-kernel), sipalg is then
-# unloaded and kmemleak must find nothing that leaked since the start.
+# whole, a test that left a process running (it is killed).  On a kernel
+# with kmemleak (scripts/debug-kernel), sipalg is then unloaded and
+# kmemleak must find nothing that leaked since the start.
 # Last, the kernel log must be clean (docs/design.md invariant 6).
 # Exit status 1 if any test failed.
 #
@@ -44,7 +45,7 @@ fi
 left_running() {
 	local env pid
 	for env in /proc/[0-9]*/environ; do
-		grep -qzx "SELFTEST_RUN=$1" "$env" 2>/dev/null || continue
+		grep -qzxF "SELFTEST_RUN=$1" "$env" 2>/dev/null || continue
 		pid=${env#/proc/}
 		pid=${pid%/environ}
 		echo "$pid $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)"
