@@ -12,7 +12,7 @@ source "$(dirname "$0")/lib.sh"
 require modprobe nft conntrack socat dumpcap tshark
 
 test_cleanup() {
-	[ -z "${tcp_pid:-}" ] || kill "$tcp_pid" 2>/dev/null
+	stop_bg "${tcp_pid:-}"
 }
 
 ktap_header 7
