@@ -51,6 +51,7 @@ pbx_listening() {
 
 # The trunk calls; once the call is up it sends RTP from its announced
 # 203.0.113.2:30000 to the m= port of the PBX's 200 OK as it arrived at wan.
+# The call lasts 6 s (times SELFTEST_SLOW): the RTP must cross before the BYE.
 call() {
 	local rc=0
 	RTP_IN=0 MEDIA_PORT=$AUDIO
@@ -64,10 +65,10 @@ call_run() {
 	local port
 	udp_sink_start lan 192.168.1.2 "$AUDIO" rtp || return 1
 	sipp_start pbx lan -sf "$PEERS_DIR/callee.xml" -key audio "$AUDIO" \
-		-i 192.168.1.2 -p 5060 -m 1 -timeout 30 -timeout_error
+		-i 192.168.1.2 -p 5060 -m 1 -timeout "$(slow 30)" -timeout_error
 	wait_for 100 pbx_listening || { echo "the PBX's sipp is not listening"; return 1; }
 	sipp_start trunk wan -sf "$PEERS_DIR/caller.xml" -s pbx -key audio 30000 \
-		-i 203.0.113.2 -p 5060 -m 1 -d 6000 -timeout 30 -timeout_error \
+		-i 203.0.113.2 -p 5060 -m 1 -d "$(slow 6000)" -timeout "$(slow 30)" -timeout_error \
 		203.0.113.1:5060
 	wait_for 150 test -e "$SELFTEST_TMP/trunk/established" ||
 		{ echo "the call was not established"; sipp_wait trunk; return 1; }

@@ -85,11 +85,11 @@ call6_run() {
 		capture_start rtr wan0 "$name-wan0" "udp" || return 1
 	udp_sink_start lan "$PHONE" "$AUDIO" "$name-rtp" || return 1
 	sipp_start "$name-callee" wan -sf "$PEERS_DIR/callee.xml" -key audio 20000 \
-		-i "$PEER" -p 5060 -m 1 -timeout 30 -timeout_error
+		-i "$PEER" -p 5060 -m 1 -timeout "$(slow 30)" -timeout_error
 	wait_for 100 wan_listening || { echo "the callee's sipp is not listening"; return 1; }
 	sipp_start "$name-caller" lan -sf "$PEERS_DIR/caller.xml" -s callee \
-		-key audio "$AUDIO" -i "$PHONE" -p 5060 -m 1 -d 6000 \
-		-timeout 30 -timeout_error "[$PEER]:5060"
+		-key audio "$AUDIO" -i "$PHONE" -p 5060 -m 1 -d "$(slow 6000)" \
+		-timeout "$(slow 30)" -timeout_error "[$PEER]:5060"
 	wait_for 150 test -e "$SELFTEST_TMP/$name-caller/established" ||
 		{ echo "the call was not established"; sipp_wait "$name-caller"; return 1; }
 	# The callee's log, not the capture: tshark takes seconds in the VM.

@@ -147,11 +147,11 @@ udp_sink_stop
 
 live_call_listed() {
 	sipp_start callee wan -sf "$PEERS_DIR/call_uas.xml" -i 203.0.113.2 -p 5060 \
-		-m 1 -timeout 60
+		-m 1 -timeout "$(slow 60)"
 	wait_for 300 listens wan udp 5060 ||
 		{ echo "the callee does not listen"; return 1; }
 	sipp_start phone lan -sf "$PEERS_DIR/call_uac.xml" -i 192.168.1.2 -p 5060 \
-		-m 1 -d 8000 -timeout 60 203.0.113.2:5060
+		-m 1 -d "$(slow 8000)" -timeout "$(slow 60)" 203.0.113.2:5060
 	if ! wait_for 300 pinholes_are "$WANT_PINHOLES"; then
 		echo "flows -j: $(ctl rtr flows -j | jq -c .)"
 		return 1
