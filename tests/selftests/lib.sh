@@ -587,8 +587,13 @@ sipp_start() {
 	local name=$1 ns=$2 dir=$SELFTEST_TMP/$1
 	shift 2
 	mkdir -p "$dir"
+	# sipp ends a run when it is itself scheduled late too often (its
+	# watchdog: 500 ms, 3 s); on a slow kernel that is the VM, not the
+	# router, so its thresholds are SELFTEST_SLOW times longer.
 	(cd "$dir" && exec ip netns exec "$ns" sipp -nostdin -trace_err \
 		-error_file errors.log -trace_msg -message_file messages.log \
+		-watchdog_minor_threshold "$(slow 500)" \
+		-watchdog_major_threshold "$(slow 3000)" \
 		"$@" >sipp.out 2>&1) &
 	SIPP_PIDS[$name]=$!
 }
