@@ -74,7 +74,7 @@ wan_listening() {
 
 tcp_flow() {
 	local helper
-	wan timeout 30 socat -u TCP4-LISTEN:5060,bind=203.0.113.2,reuseaddr \
+	wan timeout "$(slow 30)" socat -u TCP4-LISTEN:5060,bind=203.0.113.2,reuseaddr \
 		"OPEN:$SELFTEST_TMP/tcp.rx,creat" &
 	tcp_pid=$!
 	wait_for 30 wan_listening || return 1

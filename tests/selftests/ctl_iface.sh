@@ -128,7 +128,7 @@ tcp_leaving_rewritten() {
 	mkdir -p "$dir"
 	sip_invite 10.0.2.2 5060 203.0.113.2 7000 1 >"$dir/1.sip"
 	sip_invite 10.0.2.2 5060 203.0.113.2 7000 2 >"$dir/2.sip"
-	wan timeout 40 python3 "$SELFTEST_DIR/peers/sip_tcp_peer.py" server 203.0.113.2 5060 "$dir" &
+	wan timeout "$(slow 40)" python3 "$SELFTEST_DIR/peers/sip_tcp_peer.py" server 203.0.113.2 5060 "$dir" &
 	tcp_pid=$!
 	wait_for 300 listens wan tcp 5060 || { echo "wan does not listen"; return 1; }
 	lan2 python3 "$SELFTEST_DIR/peers/sip_tcp_peer.py" client 10.0.2.2 5060 203.0.113.2 5060 \
@@ -178,11 +178,11 @@ tcp_dnat_then_leaving() {
 		"Call-ID: dnat@10.0.2.2" "CSeq: 1 OPTIONS" \
 		"Contact: <sip:bob@203.0.113.2:5080;transport=tcp>" \
 		"Content-Length: 0" "" >"$dir/answer"
-	wan timeout 30 socat -u "OPEN:$dir/answer" \
+	wan timeout "$(slow 30)" socat -u "OPEN:$dir/answer" \
 		TCP4-LISTEN:5080,bind=203.0.113.2,reuseaddr &
 	tcp_pid=$!
 	wait_for 300 listens wan tcp 5080 || { echo "wan does not listen"; return 1; }
-	lan2 timeout 20 socat -u TCP4:198.51.100.10:5060,bind=10.0.2.2:5062,connect-timeout=10 \
+	lan2 timeout "$(slow 20)" socat -u TCP4:198.51.100.10:5060,bind=10.0.2.2:5062,connect-timeout=10 \
 		"OPEN:$dir/rx,creat" || { echo "no connection"; return 1; }
 	wait "$tcp_pid"
 	tcp_pid=
