@@ -123,14 +123,17 @@ void sipalg_inet_to_addr(const union nf_inet_addr *ia, u8 family,
 extern struct nf_conntrack_helper sipalg_helpers[2];
 
 /* sipalg_expect.c */
-void sipalg_expect_register(void);
+int sipalg_expect_register(void);
 void sipalg_expect_unregister(void);	/* after the helpers' */
+/* A keyed hash of @msg's Call-ID (@buf: the message): the call's identity. */
+u64 sipalg_dialog_id(const u8 *buf, const struct sip_msg *msg);
 unsigned int sipalg_expect_media(struct nf_conn *ct,
 				 enum ip_conntrack_dir dir,
 				 const struct sip_msg *msg,
 				 const struct sip_plan *plan,
 				 const struct sip_xlat *xlat,
-				 struct sip_port_map *map);
+				 struct sip_port_map *map, u64 callid);
+void sipalg_expect_end_dialog(struct nf_conn *ct, u64 callid);
 void sipalg_expect_remove(struct nf_conn *ct, enum sipalg_expect_class class,
 			  int dir);
 void sipalg_expect_signalling(struct nf_conn *ct, enum ip_conntrack_dir dir,

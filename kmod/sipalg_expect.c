@@ -26,8 +26,21 @@
  * in between are refused their pinholes without a walk, so a flood of SDP
  * cannot keep the lock busy.  Pinholes freed meanwhile are usable again
  * from the next recount.
+ *
+ * Media pinholes belong to a call: a dialog record (struct sipalg_dialog,
+ * see "Dialogs" below) names the pinholes each side of one Call-ID asked
+ * for on one signalling flow, so that on a trunk carrying many calls over
+ * one flow a BYE, CANCEL or final error removes that call's pinholes only,
+ * and an offer or answer replaces only its own call's.
  */
+#include <linux/hash.h>
+#include <linux/jhash.h>
 #include <linux/module.h>
+#include <linux/siphash.h>
+#include <linux/slab.h>
+#include <linux/workqueue.h>
+#include <net/net_namespace.h>
+#include <net/netns/generic.h>
 #include <net/netfilter/nf_conntrack_core.h>
 #include <net/netfilter/nf_conntrack_ecache.h>
 #include <net/netfilter/nf_conntrack_expect.h>
@@ -47,6 +60,16 @@ module_param(max_netns_expectations, uint, 0644);
 MODULE_PARM_DESC(max_netns_expectations,
 		 "cap on the expectations of one network namespace, as the kernel counts them (all helpers'): sipalg opens no pinhole beyond it (default 1024)");
 
+static unsigned int max_flow_dialogs = 64;
+module_param(max_flow_dialogs, uint, 0644);
+MODULE_PARM_DESC(max_flow_dialogs,
+		 "calls (Call-IDs) with media pinholes that one signalling flow may hold; beyond it a new call's SDP opens no pinhole and passes, counted as expectations-failed (default 64)");
+
+static unsigned int max_netns_dialogs = 1024;
+module_param(max_netns_dialogs, uint, 0644);
+MODULE_PARM_DESC(max_netns_dialogs,
+		 "calls (Call-IDs) with media pinholes that one network namespace may hold, all flows together; beyond it a new call's SDP opens no pinhole and passes, counted as expectations-failed (default 1024)");
+
 /* How many ports to try above the announced one when it is taken. */
 #define SIPALG_PORT_TRIES	32
 
@@ -54,6 +77,291 @@ static atomic_t live_bound = ATOMIC_INIT(0);
 
 #define SIPALG_RECOUNT_INTERVAL	(HZ / 10)
 static unsigned long last_recount;	/* jiffies; claimed with cmpxchg */
+
+/*
+ * Dialogs.  A record per call (Call-ID) and signalling flow that has media
+ * pinholes: for each side (the direction of the message that carried the
+ * SDP) it names the pinholes that side's last offer or answer opened, by
+ * what identifies a pinhole on its flow's list (the core refuses two with
+ * the same destination): address (hashed), port and protocol.
+ *
+ * The record holds no reference, neither on the flow nor on its pinholes:
+ * it is found by the flow's address and nf_ct_get_id() (conntracks are
+ * SLAB_TYPESAFE_BY_RCU, so an address alone may name a later flow), and
+ * its pinholes are found by walking the live flow's own list
+ * (help->expectations) under nf_conntrack_expect_lock.  A pinhole is thus
+ * unlinked only while it is still on its master's list: the core's
+ * nf_ct_find_expectation() unlinks a pinhole a packet used without marking
+ * it (6.1.y and 6.12.y with the expectation deadline), and unlinking it
+ * again would delete an hlist node twice.
+ *
+ * A record lives as long as its pinholes may: until the media timeout
+ * after the last offer, answer or retransmission that opened or renewed
+ * them (dlg->until), or until the call's BYE, CANCEL or final error.
+ * Expired records are freed on the next walk of their bucket and by a
+ * periodic sweep (dlg_gc), those of a namespace when it is deleted, all of
+ * them when the module is unloaded.  Their number is bounded per flow
+ * (max_flow_dialogs) and per namespace (max_netns_dialogs); a call over a
+ * cap, or whose record cannot be allocated, gets no pinhole (counted in
+ * expectations-failed) and its message passes.
+ *
+ * Locking: the table and every record are read and written under
+ * nf_conntrack_expect_lock (bottom halves off), the lock under which the
+ * flows' pinhole lists change, so that a record and the list agree.  No
+ * RCU readers: a record is freed under the lock.
+ */
+struct dlg_pinhole {
+	u32 addr;		/* dlg_addr() of the expected destination */
+	__be16 port;
+	u8 proto;
+};
+
+struct sipalg_dialog {
+	struct hlist_node node;		/* in dlg_table[] */
+	const struct nf_conn *ct;	/* identity only: never dereferenced */
+	u32 ct_id;			/* nf_ct_get_id(ct) */
+	const struct net *net;		/* identity only (namespace deletion) */
+	unsigned int *net_count;	/* the namespace's dlg_net.count */
+	u64 callid;			/* sipalg_dialog_id() of the Call-ID */
+	unsigned long until;		/* jiffies: its pinholes have expired */
+	u8 n[IP_CT_DIR_MAX];
+	struct dlg_pinhole ph[IP_CT_DIR_MAX][SIP_MAX_PINHOLES];
+};
+
+#define DLG_HASH_BITS		10
+#define DLG_GC_INTERVAL		(10 * HZ)
+
+/* Bucket by flow: a flow's records share one, bounded by max_flow_dialogs. */
+static struct hlist_head dlg_table[1 << DLG_HASH_BITS];
+static struct kmem_cache *dlg_cache;
+static siphash_key_t dlg_key;
+static unsigned int dlg_net_id;
+
+struct dlg_net {
+	unsigned int count;	/* records, under nf_conntrack_expect_lock */
+};
+
+static void dlg_gc_work(struct work_struct *work);
+static DECLARE_DELAYED_WORK(dlg_gc, dlg_gc_work);
+
+/* A keyed hash of the Call-ID: records never hold it, nor does anything log it. */
+u64 sipalg_dialog_id(const u8 *buf, const struct sip_msg *msg)
+{
+	return siphash(buf + msg->call_id.off, msg->call_id.len, &dlg_key);
+}
+
+static u32 dlg_addr(const union nf_inet_addr *a)
+{
+	return jhash2(a->all, ARRAY_SIZE(a->all), 0);
+}
+
+static struct hlist_head *dlg_bucket(u32 ct_id)
+{
+	return &dlg_table[hash_32(ct_id, DLG_HASH_BITS)];
+}
+
+/* Under nf_conntrack_expect_lock. */
+static void dlg_free(struct sipalg_dialog *d)
+{
+	hlist_del(&d->node);
+	(*d->net_count)--;
+	kmem_cache_free(dlg_cache, d);
+}
+
+/*
+ * @ct's record of @callid, or NULL; @on_flow (unless NULL) gets the number
+ * of @ct's records.  Expired records met on the way are freed.  Under
+ * nf_conntrack_expect_lock.
+ */
+static struct sipalg_dialog *dlg_find(const struct nf_conn *ct, u32 ct_id,
+				      u64 callid, unsigned int *on_flow)
+{
+	struct sipalg_dialog *d, *found = NULL;
+	struct hlist_node *next;
+	unsigned int n = 0;
+
+	hlist_for_each_entry_safe(d, next, dlg_bucket(ct_id), node) {
+		if (time_after(jiffies, d->until)) {
+			dlg_free(d);
+			continue;
+		}
+		if (d->ct != ct || d->ct_id != ct_id)
+			continue;
+		n++;
+		if (d->callid == callid)
+			found = d;
+	}
+	if (on_flow)
+		*on_flow = n;
+	return found;
+}
+
+/* Is @exp one of the pinholes @d's side @side asked for? */
+static bool dlg_has(const struct sipalg_dialog *d, unsigned int side,
+		    const struct nf_conntrack_expect *exp)
+{
+	const struct dlg_pinhole *ph = d->ph[side];
+	unsigned int i;
+	u32 addr;
+
+	if (exp->class != SIPALG_EXPECT_MEDIA || exp->dir == side ||
+	    !d->n[side])
+		return false;
+	addr = dlg_addr(&exp->tuple.dst.u3);
+	for (i = 0; i < d->n[side]; i++)
+		if (ph[i].port == exp->tuple.dst.u.all &&
+		    ph[i].proto == exp->tuple.dst.protonum && ph[i].addr == addr)
+			return true;
+	return false;
+}
+
+/*
+ * Does a record of flow @ct other than @d list @exp?  Calls on one flow
+ * that announce the same media address share its pinholes (get_pinhole()).
+ * Under nf_conntrack_expect_lock.
+ */
+static bool dlg_listed(const struct nf_conn *ct, u32 ct_id,
+		       const struct sipalg_dialog *d,
+		       const struct nf_conntrack_expect *exp)
+{
+	const struct sipalg_dialog *o;
+
+	hlist_for_each_entry(o, dlg_bucket(ct_id), node)
+		if (o != d && o->ct == ct && o->ct_id == ct_id &&
+		    (dlg_has(o, 0, exp) || dlg_has(o, 1, exp)))
+			return true;
+	return false;
+}
+
+/*
+ * Unlink the live pinholes of @d's side @side (both sides when < 0) that
+ * are still on their flow's list and that no other call on the flow
+ * shares; returns how many.  Under nf_conntrack_expect_lock.
+ */
+static unsigned int dlg_unlink(struct nf_conn_help *help,
+			       const struct sipalg_dialog *d, int side)
+{
+	struct nf_conntrack_expect *exp;
+	struct hlist_node *next;
+	unsigned int removed = 0;
+
+	hlist_for_each_entry_safe(exp, next, &help->expectations, lnode) {
+		if (((side != 1 && dlg_has(d, 0, exp)) ||
+		     (side != 0 && dlg_has(d, 1, exp))) &&
+		    !dlg_listed(d->ct, d->ct_id, d, exp))
+			removed += sipalg_exp_unlink(exp);
+	}
+	return removed;
+}
+
+/* The media pinholes' lifetime, from now. */
+static unsigned long dlg_until(void)
+{
+	unsigned int secs =
+		sipalg_helpers[0].expect_policy[SIPALG_EXPECT_MEDIA].timeout;
+
+	/* A second more: the core's deadline is taken slightly later. */
+	return jiffies + (secs + 1) * HZ;
+}
+
+/*
+ * @ct's record of @callid, made if there is none and the caps allow; NULL
+ * otherwise.  Under nf_conntrack_expect_lock.
+ */
+static struct sipalg_dialog *dlg_get(struct nf_conn *ct, u32 ct_id,
+				     u64 callid)
+{
+	struct net *net = nf_ct_net(ct);
+	struct dlg_net *dn = net_generic(net, dlg_net_id);
+	struct sipalg_dialog *d;
+	unsigned int on_flow;
+
+	d = dlg_find(ct, ct_id, callid, &on_flow);
+	if (d)
+		return d;
+	if (on_flow >= READ_ONCE(max_flow_dialogs) ||
+	    dn->count >= READ_ONCE(max_netns_dialogs))
+		return NULL;
+	d = kmem_cache_zalloc(dlg_cache, GFP_ATOMIC);
+	if (!d)
+		return NULL;
+	d->ct = ct;
+	d->ct_id = ct_id;
+	d->net = net;
+	d->net_count = &dn->count;
+	d->callid = callid;
+	d->until = dlg_until();
+	dn->count++;
+	hlist_add_head(&d->node, dlg_bucket(ct_id));
+	return d;
+}
+
+/*
+ * The end of a call (BYE, CANCEL, a final error to its INVITE): its
+ * pinholes, both sides', are removed and its record freed.  Other calls
+ * on the flow keep theirs.
+ */
+void sipalg_expect_end_dialog(struct nf_conn *ct, u64 callid)
+{
+	struct nf_conn_help *help = nfct_help(ct);
+	struct sipalg_dialog *d;
+	unsigned int removed = 0;
+
+	if (!help)
+		return;
+	spin_lock_bh(&nf_conntrack_expect_lock);
+	d = dlg_find(ct, nf_ct_get_id(ct), callid, NULL);
+	if (d) {
+		removed = dlg_unlink(help, d, -1);
+		dlg_free(d);
+	}
+	spin_unlock_bh(&nf_conntrack_expect_lock);
+	sipalg_count_add(ct, SIPALG_CTR_EXPECT_REMOVED, removed);
+}
+
+/* Free the records of @net (every namespace's when NULL) or, with @expired, the expired ones. */
+static void dlg_sweep(const struct net *net, bool expired)
+{
+	struct sipalg_dialog *d;
+	struct hlist_node *next;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(dlg_table); i++) {
+		if (hlist_empty(&dlg_table[i]))
+			continue;
+		spin_lock_bh(&nf_conntrack_expect_lock);
+		hlist_for_each_entry_safe(d, next, &dlg_table[i], node) {
+			if (expired ? time_after(jiffies, d->until) :
+			    (!net || d->net == net))
+				dlg_free(d);
+		}
+		spin_unlock_bh(&nf_conntrack_expect_lock);
+		cond_resched();
+	}
+}
+
+static void dlg_gc_work(struct work_struct *work)
+{
+	dlg_sweep(NULL, true);
+	queue_delayed_work(system_power_efficient_wq, &dlg_gc,
+			   DLG_GC_INTERVAL);
+}
+
+/*
+ * A namespace being deleted has no device left, so no packet creates a
+ * record in it any more; its flows may outlive this (they are freed by the
+ * conntrack core's own exit, later), but records never refer to them.
+ */
+static void __net_exit dlg_net_exit(struct net *net)
+{
+	dlg_sweep(net, false);
+}
+
+static struct pernet_operations dlg_net_ops = {
+	.exit = dlg_net_exit,
+	.id = &dlg_net_id,
+	.size = sizeof(struct dlg_net),
+};
 
 static void nat_expected(struct nf_conn *ct, struct nf_conntrack_expect *exp)
 {
@@ -78,11 +386,25 @@ static struct nf_ct_helper_expectfn nat_expectfn = {
 	.expectfn = nat_expected,
 };
 
-void sipalg_expect_register(void)
+int sipalg_expect_register(void)
 {
+	int ret;
+
+	dlg_cache = KMEM_CACHE(sipalg_dialog, 0);
+	if (!dlg_cache)
+		return -ENOMEM;
+	get_random_bytes(&dlg_key, sizeof(dlg_key));
+	ret = register_pernet_subsys(&dlg_net_ops);
+	if (ret) {
+		kmem_cache_destroy(dlg_cache);
+		return ret;
+	}
 	/* jiffies starts near its wrap: make the first recount due now. */
 	last_recount = jiffies - SIPALG_RECOUNT_INTERVAL;
 	nf_ct_helper_expectfn_register(&nat_expectfn);
+	queue_delayed_work(system_power_efficient_wq, &dlg_gc,
+			   DLG_GC_INTERVAL);
+	return 0;
 }
 
 static bool helped_by_us(const struct nf_conn *ct)
@@ -136,6 +458,10 @@ void sipalg_expect_unregister(void)
 	synchronize_rcu();
 	nf_ct_expect_iterate_destroy(refers_to_us, NULL);
 	nf_ct_iterate_destroy(unhelp_ours, NULL);
+	/* No flow runs sipalg_help() now: no record is made any more. */
+	cancel_delayed_work_sync(&dlg_gc);
+	unregister_pernet_subsys(&dlg_net_ops);	/* frees every record */
+	kmem_cache_destroy(dlg_cache);
 }
 
 static bool is_ours(const struct nf_conntrack_expect *exp)
@@ -354,6 +680,62 @@ static void rtcp_of(struct pinhole_req *req, const struct sip_pinhole *rtcp,
 	req->to_port = htons(rtcp->dst.port);
 }
 
+/* Does @exp lead where @req asks (NAT or not, and to the same place)? */
+static bool same_target(const struct nf_conntrack_expect *exp,
+			const struct pinhole_req *req)
+{
+	if ((exp->expectfn == nat_expected) != req->nat)
+		return false;
+	return !req->nat || (nf_inet_addr_cmp(&exp->saved_addr, &req->to) &&
+			     exp->saved_proto.all == req->to_port);
+}
+
+/*
+ * A media pinhole for @req on @ct's flow, with a reference held.  The
+ * conntrack core would silently replace a flow's expectation that has the
+ * same destination with the new one, taking it from the call that holds
+ * it: so one there already, exactly as asked (several calls announcing
+ * one media address, e.g. a media server's), is shared (@shared: renewed,
+ * and the last call that lists it removes it), and one there for the same
+ * public address and port that leads elsewhere means the port is taken
+ * (NULL).  Otherwise a new one is opened.
+ */
+static struct nf_conntrack_expect *get_pinhole(struct nf_conn *ct,
+					       const struct pinhole_req *req,
+					       bool *shared)
+{
+	unsigned int secs =
+		sipalg_helpers[0].expect_policy[SIPALG_EXPECT_MEDIA].timeout;
+	struct nf_conn_help *help = nfct_help(ct);
+	struct nf_conntrack_expect *exp, *found = NULL;
+	bool taken = false;
+
+	*shared = false;
+	spin_lock_bh(&nf_conntrack_expect_lock);
+	hlist_for_each_entry(exp, &help->expectations, lnode) {
+		if (sipalg_exp_expired(exp) ||
+		    exp->tuple.dst.protonum != req->l4proto ||
+		    exp->tuple.dst.u.all != req->dst_port ||
+		    !nf_inet_addr_cmp(&exp->tuple.dst.u3, &req->dst))
+			continue;
+		if (exp->class == req->class && exp->dir == req->dir &&
+		    same_target(exp, req) && sipalg_exp_renew(exp, secs)) {
+			refcount_inc(&exp->use);	/* it is linked: live */
+			found = exp;
+		} else {
+			taken = true;
+		}
+		break;
+	}
+	spin_unlock_bh(&nf_conntrack_expect_lock);
+	if (found) {
+		*shared = true;
+		sipalg_count(ct, SIPALG_CTR_EXPECT_RENEWED);
+		return found;
+	}
+	return taken ? NULL : open_pinhole(ct, req);
+}
+
 /*
  * Open RTP (and RTCP, when @rtcp) for one m= line; returns the public RTP
  * port, 0 if no pinhole could be had.  With @remap the public port may
@@ -363,13 +745,15 @@ static void rtcp_of(struct pinhole_req *req, const struct sip_pinhole *rtcp,
 static u16 open_media(struct nf_conn *ct, struct pinhole_req *req,
 		      const struct sip_pinhole *rtp,
 		      const struct sip_pinhole *rtcp, bool rtcp_fixed,
-		      bool remap)
+		      bool remap, struct nf_conntrack_expect **got,
+		      unsigned int *n_got)
 {
 	unsigned int tries = remap ? SIPALG_PORT_TRIES : 1;
 	struct nf_conntrack_expect *rtp_exp, *rtcp_exp;
 	struct pinhole_req rtcp_req;
 	u32 port = rtp->dst.port;
 	unsigned int need = rtcp ? 2 : 1;
+	bool rtp_shared, rtcp_shared;
 
 	/* Another port cannot help when a cap is the reason. */
 	if (!under_cap(ct, need) || !under_flow_cap(ct, need))
@@ -377,23 +761,26 @@ static u16 open_media(struct nf_conn *ct, struct pinhole_req *req,
 	for (; tries && port < 65535; tries--, port += 2) {
 		req->dst_port = htons(port);
 		req->to_port = htons(rtp->dst.port);
-		rtp_exp = open_pinhole(ct, req);
+		rtp_exp = get_pinhole(ct, req, &rtp_shared);
 		if (!rtp_exp)
 			continue;
 		if (!rtcp) {
-			nf_ct_expect_put(rtp_exp);
+			got[(*n_got)++] = rtp_exp;
 			return port;
 		}
 		rtcp_req = *req;
 		rtcp_of(&rtcp_req, rtcp, rtcp_fixed, port);
-		rtcp_exp = open_pinhole(ct, &rtcp_req);
+		rtcp_exp = get_pinhole(ct, &rtcp_req, &rtcp_shared);
 		if (rtcp_exp || rtcp_fixed) {
+			got[(*n_got)++] = rtp_exp;
 			if (rtcp_exp)
-				nf_ct_expect_put(rtcp_exp);
-			nf_ct_expect_put(rtp_exp);
+				got[(*n_got)++] = rtcp_exp;
 			return port;
 		}
-		withdraw(ct, rtp_exp);
+		if (rtp_shared)
+			nf_ct_expect_put(rtp_exp);	/* another call's */
+		else
+			withdraw(ct, rtp_exp);
 	}
 	sipalg_count(ct, SIPALG_CTR_EXPECT_FAILED);
 	return 0;
@@ -465,17 +852,20 @@ static bool media_req(const struct sip_msg *msg, enum ip_conntrack_dir dir,
 }
 
 /*
- * The expectation of @help's conntrack that is already what @req asks for
- * (on any public port when @remap), or NULL.  Under nf_conntrack_expect_lock.
+ * The pinhole of dialog @d's side @side on @help's conntrack that is
+ * already what @req asks for (on any public port when @remap), or NULL.
+ * Under nf_conntrack_expect_lock.
  */
 static struct nf_conntrack_expect *find_same(struct nf_conn_help *help,
+					     const struct sipalg_dialog *d,
+					     unsigned int side,
 					     const struct pinhole_req *req,
 					     bool remap)
 {
 	struct nf_conntrack_expect *exp;
 
 	hlist_for_each_entry(exp, &help->expectations, lnode) {
-		if (sipalg_exp_expired(exp) ||
+		if (sipalg_exp_expired(exp) || !dlg_has(d, side, exp) ||
 		    exp->class != req->class || exp->dir != req->dir ||
 		    exp->tuple.dst.protonum != req->l4proto ||
 		    !nf_inet_addr_cmp(&exp->tuple.dst.u3, &req->dst) ||
@@ -508,7 +898,7 @@ static void map_port(struct sip_port_map *map, unsigned int *n, u16 announced,
  * one is missing.  Under nf_conntrack_expect_lock.
  */
 static bool find_media(const struct nf_conn *ct, struct nf_conn_help *help,
-		       enum ip_conntrack_dir dir,
+		       const struct sipalg_dialog *d, enum ip_conntrack_dir dir,
 		       const struct sip_msg *msg, const struct sip_plan *plan,
 		       const struct sip_xlat *xlat,
 		       struct nf_conntrack_expect **found, unsigned int *n_found,
@@ -527,7 +917,7 @@ static bool find_media(const struct nf_conn *ct, struct nf_conn_help *help,
 		    !sent_by_announcer(ct, dir, rtp))
 			continue;
 		remap = media_req(msg, dir, rtp, xlat, &req);
-		found[*n_found] = find_same(help, &req, remap);
+		found[*n_found] = find_same(help, d, dir, &req, remap);
 		if (!found[*n_found])
 			return false;
 		port = ntohs(found[(*n_found)++]->tuple.dst.u.all);
@@ -535,7 +925,7 @@ static bool find_media(const struct nf_conn *ct, struct nf_conn_help *help,
 		if (rtcp) {
 			rtcp_of(&req, rtcp, msg->media[rtp->media].rtcp_port,
 				port);
-			found[*n_found] = find_same(help, &req, false);
+			found[*n_found] = find_same(help, d, dir, &req, false);
 			if (!found[(*n_found)++])
 				return false;
 		}
@@ -545,14 +935,28 @@ static bool find_media(const struct nf_conn *ct, struct nf_conn_help *help,
 	return true;
 }
 
+/* The live pinholes of @d's side @side.  Under nf_conntrack_expect_lock. */
+static unsigned int dlg_count_live(struct nf_conn_help *help,
+				   const struct sipalg_dialog *d,
+				   unsigned int side)
+{
+	struct nf_conntrack_expect *exp;
+	unsigned int n = 0;
+
+	hlist_for_each_entry(exp, &help->expectations, lnode)
+		n += dlg_has(d, side, exp) && !sipalg_exp_expired(exp);
+	return n;
+}
+
 /*
  * A retransmitted INVITE, or a session refresh re-offering the same media,
- * finds every pinhole it asks for open already and no other of its
- * direction: their timeouts are renewed and they keep their public ports,
+ * finds every pinhole it asks for open already, and no other of its call
+ * and side: their timeouts are renewed and they keep their public ports,
  * instead of being removed and re-created.  Returns false, having renewed
  * nothing, when the set differs.
  */
-static bool renew_media(struct nf_conn *ct, enum ip_conntrack_dir dir,
+static bool renew_media(struct nf_conn *ct, u32 ct_id, u64 callid,
+			enum ip_conntrack_dir dir,
 			const struct sip_msg *msg, const struct sip_plan *plan,
 			const struct sip_xlat *xlat, struct sip_port_map *map,
 			unsigned int *n_map)
@@ -561,17 +965,23 @@ static bool renew_media(struct nf_conn *ct, enum ip_conntrack_dir dir,
 		sipalg_helpers[0].expect_policy[SIPALG_EXPECT_MEDIA].timeout;
 	struct nf_conntrack_expect *found[SIP_MAX_PINHOLES];
 	struct nf_conn_help *help = nfct_help(ct);
+	struct sipalg_dialog *d;
 	unsigned int i, n = 0;
-	bool same;
+	bool same = false;
 
 	*n_map = 0;
 	if (!help || !READ_ONCE(help->expecting[SIPALG_EXPECT_MEDIA]))
 		return false;
 	spin_lock_bh(&nf_conntrack_expect_lock);
-	same = find_media(ct, help, dir, msg, plan, xlat, found, &n, map, n_map) &&
-	       n && count_media(help, !dir) == n;
+	d = dlg_find(ct, ct_id, callid, NULL);
+	if (d)
+		same = find_media(ct, help, d, dir, msg, plan, xlat, found, &n,
+				  map, n_map) &&
+		       n && dlg_count_live(help, d, dir) == n;
 	for (i = 0; same && i < n; i++)
 		sipalg_exp_renew(found[i], secs);
+	if (same)
+		d->until = dlg_until();
 	spin_unlock_bh(&nf_conntrack_expect_lock);
 	if (same)
 		sipalg_count_add(ct, SIPALG_CTR_EXPECT_RENEWED, n);
@@ -579,23 +989,103 @@ static bool renew_media(struct nf_conn *ct, enum ip_conntrack_dir dir,
 }
 
 /*
+ * Make room for a new offer or answer of call @callid from side @dir: its
+ * earlier pinholes from that side are removed.  False when the call has no
+ * record and may not have one (a cap, memory).
+ */
+static bool dlg_replace(struct nf_conn *ct, u32 ct_id, u64 callid,
+			enum ip_conntrack_dir dir)
+{
+	struct nf_conn_help *help = nfct_help(ct);
+	struct sipalg_dialog *d;
+	unsigned int removed = 0;
+
+	spin_lock_bh(&nf_conntrack_expect_lock);
+	d = dlg_get(ct, ct_id, callid);
+	if (d) {
+		removed = dlg_unlink(help, d, dir);
+		d->n[dir] = 0;
+	}
+	spin_unlock_bh(&nf_conntrack_expect_lock);
+	sipalg_count_add(ct, SIPALG_CTR_EXPECT_REMOVED, removed);
+	return d;
+}
+
+/*
+ * Record the pinholes @got that side @dir of call @callid just opened or
+ * shares, and drop the references get_pinhole() gave.  If the call ended
+ * meanwhile (its BYE on the other direction, on another CPU), those that
+ * are still on the flow's list and no other call's are removed.  A record
+ * left without pinholes is freed.
+ */
+static void dlg_commit(struct nf_conn *ct, u32 ct_id, u64 callid,
+		       enum ip_conntrack_dir dir,
+		       struct nf_conntrack_expect **got, unsigned int n_got)
+{
+	struct nf_conn_help *help = nfct_help(ct);
+	struct nf_conntrack_expect *exp;
+	struct hlist_node *next;
+	struct sipalg_dialog *d;
+	unsigned int i, removed = 0;
+
+	spin_lock_bh(&nf_conntrack_expect_lock);
+	d = dlg_find(ct, ct_id, callid, NULL);
+	if (!d) {
+		/* Those still on the list and no other call's. */
+		hlist_for_each_entry_safe(exp, next, &help->expectations, lnode)
+			for (i = 0; i < n_got; i++)
+				if (got[i] == exp &&
+				    !dlg_listed(ct, ct_id, NULL, exp)) {
+					removed += sipalg_exp_unlink(exp);
+					break;
+				}
+	} else {
+		for (i = 0; i < n_got; i++) {
+			const struct nf_conntrack_tuple *t = &got[i]->tuple;
+
+			d->ph[dir][i].addr = dlg_addr(&t->dst.u3);
+			d->ph[dir][i].port = t->dst.u.all;
+			d->ph[dir][i].proto = t->dst.protonum;
+		}
+		d->n[dir] = n_got;
+		d->until = dlg_until();
+		if (!d->n[0] && !d->n[1])
+			dlg_free(d);
+	}
+	spin_unlock_bh(&nf_conntrack_expect_lock);
+	for (i = 0; i < n_got; i++)
+		nf_ct_expect_put(got[i]);
+	sipalg_count_add(ct, SIPALG_CTR_EXPECT_REMOVED, removed);
+}
+
+/*
  * Open the media pinholes a message's SDP asks for, replacing those the same
- * side asked for before (re-INVITE, hold).  Fills @map with the public port
- * of each m= line whose port was remapped and returns the number of entries.
+ * side of the same call (@callid: sipalg_dialog_id()) asked for before
+ * (re-INVITE, hold); other calls on the flow keep theirs.  Fills @map with
+ * the public port of each m= line whose port was remapped and returns the
+ * number of entries.
  */
 unsigned int sipalg_expect_media(struct nf_conn *ct,
 				 enum ip_conntrack_dir dir,
 				 const struct sip_msg *msg,
 				 const struct sip_plan *plan,
 				 const struct sip_xlat *xlat,
-				 struct sip_port_map *map)
+				 struct sip_port_map *map, u64 callid)
 {
-	unsigned int i, n = 0;
+	struct nf_conntrack_expect *got[SIP_MAX_PINHOLES];
+	unsigned int i, n = 0, n_got = 0;
+	u32 ct_id;
 
-	if (renew_media(ct, dir, msg, plan, xlat, map, &n))
+	if (!nfct_help(ct))
+		return 0;
+	ct_id = nf_ct_get_id(ct);
+	if (renew_media(ct, ct_id, callid, dir, msg, plan, xlat, map, &n))
 		return n;
 	n = 0;
-	sipalg_expect_remove(ct, SIPALG_EXPECT_MEDIA, !dir);
+	if (!dlg_replace(ct, ct_id, callid, dir)) {
+		sipalg_count(ct, SIPALG_CTR_EXPECT_FAILED);
+		return 0;
+	}
 	for (i = 0; i < plan->n_pinholes; i++) {
 		const struct sip_pinhole *rtp = &plan->pinhole[i];
 		const struct sip_media *m = &msg->media[rtp->media];
@@ -609,13 +1099,17 @@ unsigned int sipalg_expect_media(struct nf_conn *ct,
 			sipalg_count(ct, SIPALG_CTR_EXPECT_REFUSED_DESTINATION);
 			continue;
 		}
+		/* RTP and RTCP are two pinholes of the plan: never true. */
+		if (n_got + 2 > ARRAY_SIZE(got))
+			break;
 		remap = media_req(msg, dir, rtp, xlat, &req);
 		port = open_media(ct, &req, rtp,
 				  find_pinhole(plan, rtp->media, SIP_PINHOLE_RTCP),
-				  m->rtcp_port != 0, remap);
+				  m->rtcp_port != 0, remap, got, &n_got);
 		if (port && remap)
 			map_port(map, &n, rtp->dst.port, port);
 	}
+	dlg_commit(ct, ct_id, callid, dir, got, n_got);
 	return n;
 }
 

@@ -135,14 +135,15 @@ static int handle_message(const struct sipalg_pkt *p, unsigned int msgoff,
 		xlat_identity(p->ct, dir, &x);
 	sip_plan(buf, msg, &x, &s->plan);
 
-	if (msg->is_request && (msg->method == SIP_M_BYE ||
-				msg->method == SIP_M_CANCEL))
-		sipalg_expect_remove(p->ct, SIPALG_EXPECT_MEDIA, -1);
-	else if (is_final_error(msg))
-		sipalg_expect_remove(p->ct, SIPALG_EXPECT_MEDIA, -1);
+	/* Pinholes belong to the call (Call-ID), not to the flow. */
+	if ((msg->is_request && (msg->method == SIP_M_BYE ||
+				 msg->method == SIP_M_CANCEL)) ||
+	    is_final_error(msg))
+		sipalg_expect_end_dialog(p->ct, sipalg_dialog_id(buf, msg));
 	else if (s->plan.n_pinholes) {
 		x.n_media_map = sipalg_expect_media(p->ct, dir, msg, &s->plan,
-						    nat ? &x : NULL, s->map);
+						    nat ? &x : NULL, s->map,
+						    sipalg_dialog_id(buf, msg));
 		if (x.n_media_map) {
 			x.media_map = s->map;
 			sip_plan(buf, msg, &x, &s->plan);

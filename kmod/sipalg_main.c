@@ -175,7 +175,9 @@ static int __init sipalg_init(void)
 	ret = sipalg_net_register();
 	if (ret)
 		goto err_nat;
-	sipalg_expect_register();
+	ret = sipalg_expect_register();
+	if (ret)
+		goto err_net_only;
 	ret = nf_conntrack_helpers_register(sipalg_helpers,
 					    ARRAY_SIZE(sipalg_helpers));
 	if (ret) {
@@ -199,6 +201,7 @@ err_helpers:
 					ARRAY_SIZE(sipalg_helpers));
 err_net:
 	sipalg_expect_unregister();
+err_net_only:
 	sipalg_net_unregister();
 err_nat:
 	sipalg_nat_exit();

@@ -32,14 +32,7 @@ test_cleanup() {
 setup() {
 	sipalg_load || { echo "sipalg does not load"; return 1; }
 	topo_setup || { echo "topology setup failed"; return 1; }
-	rtr nft -f - <<-'EOF' || return 1
-		table ip pbx {
-			chain prerouting {
-				type nat hook prerouting priority dstnat; policy accept;
-				iifname "wan0" ip daddr 203.0.113.1 udp dport 5060 dnat to 192.168.1.2:5060
-			}
-		}
-	EOF
+	rtr_dnat_pbx || return 1
 	rtr_ct_helper sipalg udp 5060 &&
 		capture_start rtr lan0 lan0 "udp port 5060" &&
 		capture_start rtr wan0 wan0 "udp"

@@ -29,6 +29,8 @@
 #   sipalg_load [PARAM=VALUE...]   modprobe sipalg (the freshly built one)
 #   sipalg_unload                  rmmod sipalg, retrying while busy
 #   sipalg_loaded                  true when loaded
+#   rtr_dnat_pbx               on rtr: UDP 5060 of 203.0.113.1 forwarded to
+#                              the PBX at 192.168.1.2:5060
 #   rtr_ct_helper TYPE PROTO PORT...  on rtr: an nftables `ct helper` object
 #                              of TYPE ("sipalg", or "sip" for the in-tree
 #                              helper) assigned to new PROTO flows to PORT
@@ -304,6 +306,19 @@ rtr_ct_helper() {
 			chain prerouting {
 				type filter hook prerouting priority filter; policy accept;
 				$proto dport { $ports } ct helper set "$type-$proto"
+			}
+		}
+	EOF
+}
+
+# rtr_dnat_pbx: a PBX on lan behind a port forward: rtr DNATs UDP 5060 of
+# its public 203.0.113.1 to 192.168.1.2:5060 (a trunk on wan calls it).
+rtr_dnat_pbx() {
+	rtr nft -f - <<-'EOF'
+		table ip pbx {
+			chain prerouting {
+				type nat hook prerouting priority dstnat; policy accept;
+				iifname "wan0" ip daddr 203.0.113.1 udp dport 5060 dnat to 192.168.1.2:5060
 			}
 		}
 	EOF
