@@ -134,6 +134,25 @@ unsigned int sipalg_expect_media(struct nf_conn *ct,
 				 const struct sip_xlat *xlat,
 				 struct sip_port_map *map, u64 callid);
 void sipalg_expect_end_dialog(struct nf_conn *ct, u64 callid);
+
+/* One call with media pinholes, as `sipalgctl flows` lists it. */
+struct sipalg_call {
+	u32 flow;		/* nf_ct_get_id() of its flow: ctnetlink's CTA_ID */
+	u32 call;		/* a short keyed hash of its Call-ID */
+	unsigned int n;
+	u32 pinhole[IP_CT_DIR_MAX * SIP_MAX_PINHOLES];	/* SIPALG_CALL_PINHOLE() */
+};
+
+/*
+ * Calls @fill for each call with media pinholes in @net from where
+ * *@bucket and *@skip say, under nf_conntrack_expect_lock (@fill must not
+ * sleep); stops when @fill returns non-zero, which it returns, with
+ * *@bucket and *@skip where to go on.
+ */
+int sipalg_expect_calls(const struct net *net, unsigned long *bucket,
+			unsigned long *skip,
+			int (*fill)(const struct sipalg_call *c, void *arg),
+			void *arg);
 void sipalg_expect_remove(struct nf_conn *ct, enum sipalg_expect_class class,
 			  int dir);
 void sipalg_expect_signalling(struct nf_conn *ct, enum ip_conntrack_dir dir,

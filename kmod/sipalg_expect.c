@@ -13,7 +13,9 @@
  * Locking: expectations are created through the conntrack core; they are
  * found, renewed and removed here by walking the flow's own list
  * (help->expectations) under nf_conntrack_expect_lock, the lock the core
- * holds for every change to that list.  Nothing here keeps its own list.
+ * holds for every change to that list.  The only list kept here is the
+ * table of call records (below), under the same lock; it holds no
+ * reference to an expectation.
  *
  * Two caps beside the per-flow one: max_netns_expectations on a network
  * namespace, so that one container cannot take every pinhole (checked
@@ -49,6 +51,7 @@
 
 #include "sipalg_alg.h"
 #include "sipalg_compat.h"
+#include "uapi/linux/sipalg_genl.h"
 
 static unsigned int max_expectations = 4096;
 module_param(max_expectations, uint, 0644);
@@ -355,6 +358,52 @@ static void dlg_gc_work(struct work_struct *work)
 static void __net_exit dlg_net_exit(struct net *net)
 {
 	dlg_sweep(net, false);
+}
+
+int sipalg_expect_calls(const struct net *net, unsigned long *bucket,
+			unsigned long *skip,
+			int (*fill)(const struct sipalg_call *c, void *arg),
+			void *arg)
+{
+	struct sipalg_call *c = kmalloc(sizeof(*c), GFP_KERNEL);
+	const struct sipalg_dialog *d;
+	unsigned long b, i;
+	unsigned int side, k;
+	int err = 0;
+
+	if (!c)
+		return -ENOMEM;
+	for (b = *bucket; b < ARRAY_SIZE(dlg_table) && !err; b++, *skip = 0) {
+		i = 0;
+		spin_lock_bh(&nf_conntrack_expect_lock);
+		hlist_for_each_entry(d, &dlg_table[b], node) {
+			if (d->net != net || time_after(jiffies, d->until) ||
+			    i++ < *skip)
+				continue;
+			c->flow = d->ct_id;
+			c->call = d->callid >> 32;
+			c->n = 0;
+			for (side = 0; side < IP_CT_DIR_MAX; side++) {
+				const struct dlg_pinhole *ph = d->ph[side];
+
+				for (k = 0; k < d->n[side]; k++)
+					c->pinhole[c->n++] =
+						SIPALG_CALL_PINHOLE(side, ph[k].proto,
+								    ntohs(ph[k].port));
+			}
+			err = fill(c, arg);
+			if (err) {
+				*skip = i - 1;
+				break;
+			}
+		}
+		spin_unlock_bh(&nf_conntrack_expect_lock);
+		if (err)
+			break;
+	}
+	*bucket = b;
+	kfree(c);
+	return err;
 }
 
 static struct pernet_operations dlg_net_ops = {

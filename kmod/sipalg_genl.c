@@ -467,6 +467,52 @@ static int stats_reset_doit(struct sk_buff *skb, struct genl_info *info)
 	return err;
 }
 
+struct calls_dump {
+	struct sk_buff *skb;
+	struct netlink_callback *cb;
+};
+
+/* Under nf_conntrack_expect_lock: no allocation. */
+static int fill_call(const struct sipalg_call *c, void *arg)
+{
+	struct calls_dump *d = arg;
+	unsigned int i;
+	void *hdr;
+
+	hdr = genlmsg_put(d->skb, NETLINK_CB(d->cb->skb).portid,
+			  d->cb->nlh->nlmsg_seq, &sipalg_genl_family,
+			  NLM_F_MULTI, SIPALG_CMD_CALLS_GET);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (nla_put_u32(d->skb, SIPALG_A_CALL_FLOW, c->flow) ||
+	    nla_put_u32(d->skb, SIPALG_A_CALL_HASH, c->call))
+		goto full;
+	for (i = 0; i < c->n; i++)
+		if (nla_put_u32(d->skb, SIPALG_A_CALL_PINHOLE, c->pinhole[i]))
+			goto full;
+	genlmsg_end(d->skb, hdr);
+	return 0;
+full:
+	genlmsg_cancel(d->skb, hdr);
+	return -EMSGSIZE;
+}
+
+/* cb->args[0]: the dialog table's bucket, cb->args[1]: calls of it sent. */
+static int calls_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct calls_dump d = { .skb = skb, .cb = cb };
+	unsigned long bucket = cb->args[0], skip = cb->args[1];
+	int err;
+
+	err = sipalg_expect_calls(sock_net(skb->sk), &bucket, &skip,
+				  fill_call, &d);
+	cb->args[0] = bucket;
+	cb->args[1] = skip;
+	if (err == -EMSGSIZE)
+		return skb->len;	/* full: another part follows */
+	return err;
+}
+
 static const struct genl_ops sipalg_genl_ops[] = {
 	{
 		.cmd		= SIPALG_CMD_IFACE_SET,
@@ -498,6 +544,13 @@ static const struct genl_ops sipalg_genl_ops[] = {
 	{
 		.cmd		= SIPALG_CMD_STATS_RESET,
 		.doit		= stats_reset_doit,
+		.policy		= ifindex_policy,
+		.maxattr	= SIPALG_A_MAX,
+		.flags		= GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd		= SIPALG_CMD_CALLS_GET,
+		.dumpit		= calls_get_dumpit,
 		.policy		= ifindex_policy,
 		.maxattr	= SIPALG_A_MAX,
 		.flags		= GENL_UNS_ADMIN_PERM,

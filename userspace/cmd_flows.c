@@ -2,7 +2,10 @@
 /*
  * flows: the conntracks sipalg handles (helper "sipalg", whichever way it
  * was attached) and their pinholes (the expectations they opened), read
- * from ctnetlink with libnetfilter_conntrack.
+ * from ctnetlink with libnetfilter_conntrack; the media pinholes grouped
+ * by the call they belong to (SIPALG_CMD_CALLS_GET: the flow's conntrack
+ * id, a hash of the Call-ID and the pinholes' public ports).  A module
+ * without that command gives the list without calls.
  */
 #include "ctl.h"
 
@@ -12,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/genetlink.h>
 #include <libnetfilter_conntrack/libnetfilter_conntrack.h>
 
 #include "genl.h"
@@ -32,7 +36,22 @@ struct pinhole {
 	struct endpoint src, dst, to;
 	bool nat;
 	unsigned int timeout;
+	bool in_call;
+	uint32_t call;		/* its call's hash, with in_call */
 	struct pinhole *next;
+};
+
+/* A call with media pinholes, as SIPALG_CMD_CALLS_GET gives it. */
+struct call {
+	uint32_t flow, hash;
+	unsigned int n;
+	uint32_t pinhole[64];
+};
+
+struct call_list {
+	struct call *v;
+	size_t n, cap;
+	int err;
 };
 
 struct flow {
@@ -40,6 +59,7 @@ struct flow {
 	struct endpoint orig_src, orig_dst, repl_src, repl_dst;
 	unsigned int timeout;
 	bool assured;
+	uint32_t id;		/* ATTR_ID */
 	struct pinhole *pinholes;
 	/* the master tuple as ctnetlink gives it, to match expectations */
 	struct nf_conntrack *ct;
@@ -110,6 +130,7 @@ static int flow_cb(enum nf_conntrack_msg_type type, struct nf_conntrack *ct,
 		     nfct_get_attr_u32(ct, ATTR_TIMEOUT) : 0;
 	f->assured = nfct_attr_is_set(ct, ATTR_STATUS) &&
 		     (nfct_get_attr_u32(ct, ATTR_STATUS) & IPS_ASSURED);
+	f->id = nfct_attr_is_set(ct, ATTR_ID) ? nfct_get_attr_u32(ct, ATTR_ID) : 0;
 	f->ct = ct;
 	return NFCT_CB_STOLEN;
 }
@@ -221,6 +242,57 @@ static bool endpoint_eq(const struct endpoint *a, const struct endpoint *b)
 	return a->port == b->port && !strcmp(a->addr, b->addr);
 }
 
+/* Has @p's call (or, with !in_call, no call) been printed before @p? */
+static bool group_seen(const struct flow *f, const struct pinhole *p)
+{
+	const struct pinhole *q;
+
+	for (q = f->pinholes; q != p; q = q->next)
+		if (q->in_call == p->in_call && q->call == p->call)
+			return true;
+	return false;
+}
+
+/*
+ * The pinholes of @f grouped by call, calls in the order conntrack lists
+ * their first pinhole, those of no call last: calls @show for each.
+ */
+static void for_each_grouped(const struct flow *f,
+			     void (*show)(const struct pinhole *p, void *arg),
+			     void *arg)
+{
+	const struct pinhole *p, *q;
+	int pass;
+
+	for (pass = 0; pass < 2; pass++)
+		for (p = f->pinholes; p; p = p->next) {
+			if (p->in_call != !pass || group_seen(f, p))
+				continue;
+			for (q = p; q; q = q->next)
+				if (q->in_call == p->in_call && q->call == p->call)
+					show(q, arg);
+		}
+}
+
+static void text_pinhole(const struct pinhole *p, void *arg)
+{
+	const struct flow *f = arg;
+	bool v6 = f->l3 == AF_INET6;
+
+	printf("  pinhole %s %s ", class_name(p->class), l4_name(f->l4));
+	text_endpoint(&p->src, v6);
+	fputs(" -> ", stdout);
+	text_endpoint(&p->dst, v6);
+	if (p->nat) {
+		fputs(" to ", stdout);
+		text_endpoint(&p->to, v6);
+	}
+	printf(" timeout %u", p->timeout);
+	if (p->in_call)
+		printf(" call %08x", p->call);
+	putchar('\n');
+}
+
 static void print_text(const struct flow_list *l)
 {
 	size_t i;
@@ -228,7 +300,6 @@ static void print_text(const struct flow_list *l)
 	for (i = 0; i < l->n; i++) {
 		const struct flow *f = &l->v[i];
 		bool v6 = f->l3 == AF_INET6;
-		const struct pinhole *p;
 
 		printf("%s ", l4_name(f->l4));
 		text_endpoint(&f->orig_src, v6);
@@ -244,17 +315,7 @@ static void print_text(const struct flow_list *l)
 			text_endpoint(&f->repl_src, v6);
 		}
 		printf(" timeout %u%s\n", f->timeout, f->assured ? " assured" : "");
-		for (p = f->pinholes; p; p = p->next) {
-			printf("  pinhole %s %s ", class_name(p->class), l4_name(f->l4));
-			text_endpoint(&p->src, v6);
-			fputs(" -> ", stdout);
-			text_endpoint(&p->dst, v6);
-			if (p->nat) {
-				fputs(" to ", stdout);
-				text_endpoint(&p->to, v6);
-			}
-			printf(" timeout %u\n", p->timeout);
-		}
+		for_each_grouped(f, text_pinhole, (void *)f);
 	}
 }
 
@@ -273,6 +334,38 @@ static void json_endpoint(struct json *j, const char *addr_key,
 		json_int(j, e->port);
 }
 
+static void json_pinhole(const struct pinhole *p, void *arg)
+{
+	struct json *j = arg;
+	char call[9];
+
+	json_obj_begin(j);
+	json_key(j, "class");
+	json_str(j, class_name(p->class));
+	json_endpoint(j, "src", "sport", &p->src);
+	json_endpoint(j, "dst", "dport", &p->dst);
+	json_key(j, "to");
+	if (p->nat)
+		json_str(j, p->to.addr);
+	else
+		json_null(j);
+	json_key(j, "to_port");
+	if (p->nat)
+		json_int(j, p->to.port);
+	else
+		json_null(j);
+	json_key(j, "timeout");
+	json_int(j, p->timeout);
+	json_key(j, "call");
+	if (p->in_call) {
+		snprintf(call, sizeof(call), "%08x", p->call);
+		json_str(j, call);
+	} else {
+		json_null(j);
+	}
+	json_obj_end(j);
+}
+
 static void print_json(const struct flow_list *l)
 {
 	struct json j;
@@ -282,7 +375,6 @@ static void print_json(const struct flow_list *l)
 	json_arr_begin(&j);
 	for (i = 0; i < l->n; i++) {
 		const struct flow *f = &l->v[i];
-		const struct pinhole *p;
 
 		json_obj_begin(&j);
 		json_key(&j, "family");
@@ -299,26 +391,7 @@ static void print_json(const struct flow_list *l)
 		json_bool(&j, f->assured);
 		json_key(&j, "pinholes");
 		json_arr_begin(&j);
-		for (p = f->pinholes; p; p = p->next) {
-			json_obj_begin(&j);
-			json_key(&j, "class");
-			json_str(&j, class_name(p->class));
-			json_endpoint(&j, "src", "sport", &p->src);
-			json_endpoint(&j, "dst", "dport", &p->dst);
-			json_key(&j, "to");
-			if (p->nat)
-				json_str(&j, p->to.addr);
-			else
-				json_null(&j);
-			json_key(&j, "to_port");
-			if (p->nat)
-				json_int(&j, p->to.port);
-			else
-				json_null(&j);
-			json_key(&j, "timeout");
-			json_int(&j, p->timeout);
-			json_obj_end(&j);
-		}
+		for_each_grouped(f, json_pinhole, &j);
 		json_arr_end(&j);
 		json_obj_end(&j);
 	}
@@ -332,7 +405,8 @@ static void flows_usage(FILE *f)
 	      "List the connections sipalg handles in this network namespace (conntrack\n"
 	      "entries with helper \"sipalg\": addresses and ports, where NAT put them,\n"
 	      "seconds left) and the pinholes each has open (class, from where, to\n"
-	      "which public address and port, where they are forwarded, seconds left).\n"
+	      "which public address and port, where they are forwarded, seconds left),\n"
+	      "a call's media pinholes together, marked with a hash of its Call-ID.\n"
 	      "Needs CAP_NET_ADMIN (conntrack tables).\n"
 	      "Exit status: 0 done, 1 failed, 2 usage error, 3 module not loaded,\n"
 	      "4 permission denied.\n", f);
@@ -361,9 +435,97 @@ static int dump(bool expectations, struct flow_list *l)
 	return ret < 0 ? ret : l->err;
 }
 
+static int call_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct call_list *cl = data;
+	const struct nlattr *a;
+	struct call *c;
+
+	if (cl->n == cl->cap) {
+		size_t cap = cl->cap ? cl->cap * 2 : 16;
+		struct call *v = realloc(cl->v, cap * sizeof(*v));
+
+		if (!v) {
+			cl->err = -ENOMEM;
+			return MNL_CB_ERROR;
+		}
+		cl->v = v;
+		cl->cap = cap;
+	}
+	c = &cl->v[cl->n++];
+	memset(c, 0, sizeof(*c));
+	mnl_attr_for_each(a, nlh, GENL_HDRLEN) {
+		if (mnl_attr_get_payload_len(a) != sizeof(uint32_t))
+			continue;
+		if (mnl_attr_get_type(a) == SIPALG_A_CALL_FLOW)
+			c->flow = mnl_attr_get_u32(a);
+		else if (mnl_attr_get_type(a) == SIPALG_A_CALL_HASH)
+			c->hash = mnl_attr_get_u32(a);
+		else if (mnl_attr_get_type(a) == SIPALG_A_CALL_PINHOLE &&
+			 c->n < sizeof(c->pinhole) / sizeof(c->pinhole[0]))
+			c->pinhole[c->n++] = mnl_attr_get_u32(a);
+	}
+	return MNL_CB_OK;
+}
+
+/*
+ * The calls, into @cl; a module without SIPALG_CMD_CALLS_GET (older) has
+ * none to give, which is not an error.
+ */
+static int get_calls(struct sgenl *g, struct call_list *cl)
+{
+	char buf[SGENL_MSG_SIZE];
+	struct nlmsghdr *nlh;
+	int ret;
+
+	nlh = sgenl_request(g, buf, SIPALG_CMD_CALLS_GET, true);
+	ret = sgenl_talk(g, nlh, call_cb, cl);
+	if (ret == -EOPNOTSUPP || ret == -EINVAL) {
+		cl->n = 0;
+		return 0;
+	}
+	return ret ? ret : cl->err;
+}
+
+/*
+ * Mark each media pinhole with its call: the call's flow is the
+ * pinhole's (the kernel's conntrack id: libnetfilter_conntrack gives
+ * ctnetlink's CTA_ID in host order, the module the same bytes as they are)
+ * and it lists the pinhole's public port.
+ */
+static void mark_calls(struct flow_list *l, const struct call_list *cl)
+{
+	size_t i, k;
+	unsigned int n;
+
+	for (i = 0; i < l->n; i++) {
+		struct flow *f = &l->v[i];
+		struct pinhole *p;
+
+		for (p = f->pinholes; p; p = p->next) {
+			if (p->class != SIPALG_EXPECT_CLASS_MEDIA)
+				continue;
+			for (k = 0; k < cl->n && !p->in_call; k++) {
+				const struct call *c = &cl->v[k];
+
+				if (c->flow != htonl(f->id) && c->flow != f->id)
+					continue;
+				for (n = 0; n < c->n; n++)
+					if (SIPALG_CALL_PINHOLE_PORT(c->pinhole[n]) ==
+					    p->dst.port) {
+						p->in_call = true;
+						p->call = c->hash;
+						break;
+					}
+			}
+		}
+	}
+}
+
 int cmd_flows(int argc, char **argv)
 {
 	struct flow_list l = { 0 };
+	struct call_list cl = { 0 };
 	bool want_json = false;
 	struct sgenl g;
 	size_t i;
@@ -380,11 +542,15 @@ int cmd_flows(int argc, char **argv)
 	ret = sgenl_open(&g);
 	if (ret)
 		return ret;
-	sgenl_close(&g);
 
 	ret = dump(false, &l);
 	if (!ret)
 		ret = dump(true, &l);
+	if (!ret)
+		ret = get_calls(&g, &cl);
+	sgenl_close(&g);
+	if (!ret)
+		mark_calls(&l, &cl);
 	if (ret == -EPERM) {
 		fprintf(stderr, "sipalgctl: permission denied: needs CAP_NET_ADMIN\n");
 		ret = EXIT_PERM;
@@ -408,5 +574,6 @@ int cmd_flows(int argc, char **argv)
 		nfct_destroy(l.v[i].ct);
 	}
 	free(l.v);
+	free(cl.v);
 	return ret;
 }

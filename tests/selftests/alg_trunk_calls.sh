@@ -7,7 +7,9 @@
 # carries 20 concurrent calls over ONE flow, each with media; the calls end
 # with BYE in random order (the seed is printed), and after each BYE the
 # router's pinholes are exactly those of the calls still up (the RTP and
-# RTCP of each offer and answer), a datagram through the answer pinhole of
+# RTCP of each offer and answer; calls 0 and 1 offer the same media port,
+# so they share its pinholes, which stay until both ended), a datagram
+# through the answer pinhole of
 # the next remaining call that had no media yet (while there is one)
 # reaches the far end and comes back, and after the
 # last BYE no pinhole is left.  Both ways (tests/selftests/peers/
@@ -22,7 +24,9 @@
 # BYE takes every call's.
 # shellcheck source=tests/selftests/lib.sh
 source "$(dirname "$0")/lib.sh"
-require modprobe nft conntrack python3
+# shellcheck source=tests/selftests/ctl_lib.sh
+source "$(dirname "$0")/ctl_lib.sh"
+require modprobe nft conntrack python3 jq
 
 CALLS=20
 SEED=${TRUNK_CALLS_SEED:-$RANDOM}
@@ -57,7 +61,7 @@ uas_listening() { # NS
 
 # calls NAME UAS_NS UAS_IP UAC_NS UAC_IP PEER_IP PUBLIC_IP MEDIA_WAIT [N [keep]]
 calls() {
-	local name=$1 uas_ns=$2 uas_ip=$3 uac_ns=$4 out=$SELFTEST_TMP/$1.out rc=0
+	local name=$1 uas_ns=$2 uas_ip=$3 uac_ns=$4 out=$SELFTEST_TMP/$1.out rc=0 t0=$SECONDS
 	shift 4
 	ip netns exec "$uas_ns" python3 "$PEERS_DIR/trunk_calls.py" uas "$uas_ip" 20000 &
 	UAS_PID=$!
@@ -65,6 +69,7 @@ calls() {
 	ip netns exec "$uac_ns" python3 "$PEERS_DIR/trunk_calls.py" uac "$1" "$2" "$3" \
 		"${5:-$CALLS}" 30000 "$SEED" "$4" ${6:+"$6"} >"$out" 2>&1 || rc=$?
 	echo "exit $rc" >>"$out"
+	echo "$name $((SECONDS - t0)) s" >>"$SELFTEST_TMP/times"
 	test_cleanup
 	signalling_flows >"$SELFTEST_TMP/$name.flows"
 	return 0
@@ -119,23 +124,33 @@ counters() {
 }
 ktap_check "no pinhole refused (expectations-failed 0)" counters
 
-# max_flow_dialogs=1 (set at run time): of two calls on the flow, the
-# first gets its 4 pinholes, the second's offer and answer get none
-# (expectations-failed 2) and pass.  The calls stay up: their records are
+# max_flow_dialogs=2 (set at run time): of three calls on the flow, the
+# first two get their 4 pinholes each, the third's offer and answer get
+# none (expectations-failed 2) and pass; `sipalgctl flows` lists the 8
+# pinholes grouped by call, each call's 4 together, marked with a hash of
+# its Call-ID (never the Call-ID).  The calls stay up: their records are
 # freed when rtr is deleted (the in-tree run next), or the slab cache's
 # destruction on unload reports them in the kernel log.
 dialog_cap() {
-	local failed
+	local failed calls
 	failed=$(sipalg_stat expectations-failed)
-	echo 1 >/sys/module/sipalg/parameters/max_flow_dialogs || return 1
-	calls cap wan 203.0.113.2 lan 192.168.1.2 203.0.113.2 203.0.113.1 1 2 keep
+	echo 2 >/sys/module/sipalg/parameters/max_flow_dialogs || return 1
+	calls cap wan 203.0.113.2 lan 192.168.1.2 203.0.113.2 203.0.113.1 1 3 keep
 	cat "$SELFTEST_TMP/cap.out"
 	echo "expectations-failed $failed -> $(sipalg_stat expectations-failed)"
-	grep -qx 'up 2' "$SELFTEST_TMP/cap.out" &&
-		grep -qx 'pinholes 4' "$SELFTEST_TMP/cap.out" &&
-		[ "$(sipalg_stat expectations-failed)" = "$((failed + 2))" ]
+	ctl rtr flows | tee "$SELFTEST_TMP/flows.txt"
+	# each pinhole's call, in the order listed: 4 of one, then 4 of another
+	calls=$(ctl rtr flows -j | jq -r '.[] | .pinholes[] | .call' | uniq -c |
+		awk '{ print $1 }' | tr '\n' ' ')
+	echo "pinholes per call, as listed: $calls"
+	grep -qx 'up 3' "$SELFTEST_TMP/cap.out" &&
+		grep -qx 'pinholes 8' "$SELFTEST_TMP/cap.out" &&
+		[ "$(sipalg_stat expectations-failed)" = "$((failed + 2))" ] &&
+		[ "$calls" = "4 4 " ] &&
+		[ "$(grep -c '^  pinhole media .* call [0-9a-f]\{8\}$' "$SELFTEST_TMP/flows.txt")" = 8 ] &&
+		! grep -q 'trunk-' "$SELFTEST_TMP/flows.txt"
 }
-ktap_check "max_flow_dialogs=1: a second call on the flow gets no pinhole (expectations-failed +2) and is answered" \
+ktap_check "max_flow_dialogs=2: a third call on the flow gets no pinhole (expectations-failed +2) and is answered; flows groups the 8 pinholes by call" \
 	dialog_cap
 
 # The in-tree helper, for comparison: printed, not checked.
@@ -153,6 +168,7 @@ in_tree() {
 	return 0
 }
 in_tree
+ktap_diag "the calls took: $(paste -sd, "$SELFTEST_TMP/times") (selftest: $SECONDS s)"
 
 ktap_check_klog
 

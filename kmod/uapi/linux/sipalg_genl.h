@@ -22,6 +22,9 @@
  *                replies [IFINDEX] STATS
  *   STATS_RESET  [IFINDEX]: that interface's counters, or the namespace's
  *                and every interface's
+ *   CALLS_GET    a dump of the calls that hold media pinholes in the
+ *                namespace, one reply each: CALL_FLOW CALL_HASH
+ *                CALL_PINHOLE... (CAP_NET_ADMIN)
  */
 #ifndef _UAPI_LINUX_SIPALG_GENL_H
 #define _UAPI_LINUX_SIPALG_GENL_H
@@ -39,6 +42,7 @@ enum sipalg_cmd {
 	SIPALG_CMD_IFACE_GET,
 	SIPALG_CMD_STATS_GET,
 	SIPALG_CMD_STATS_RESET,
+	SIPALG_CMD_CALLS_GET,
 
 	__SIPALG_CMD_MAX,
 	SIPALG_CMD_MAX = __SIPALG_CMD_MAX - 1
@@ -56,10 +60,27 @@ enum sipalg_attr {
 	SIPALG_A_STATS,			/* nest of enum sipalg_stat, u64 each */
 	SIPALG_A_FLUSHED_FLOWS,		/* u32, replies only */
 	SIPALG_A_FLUSHED_EXPECTATIONS,	/* u32, replies only */
+	SIPALG_A_CALL_FLOW,		/* u32, replies only: the signalling
+					 * flow's conntrack id (ctnetlink's
+					 * CTA_ID, the same bytes) */
+	SIPALG_A_CALL_HASH,		/* u32, replies only: a keyed hash of
+					 * the Call-ID (never the Call-ID) */
+	SIPALG_A_CALL_PINHOLE,		/* u32, replies only, one per pinhole:
+					 * SIPALG_CALL_PINHOLE() */
 
 	__SIPALG_A_MAX,
 	SIPALG_A_MAX = __SIPALG_A_MAX - 1
 };
+
+/*
+ * A call's pinhole in SIPALG_A_CALL_PINHOLE: the direction of the flow its
+ * SDP came in (0 original, 1 reply), the L4 protocol and the public port.
+ */
+#define SIPALG_CALL_PINHOLE(side, proto, port) \
+	(((side) & 1) << 24 | ((proto) & 0xff) << 16 | ((port) & 0xffff))
+#define SIPALG_CALL_PINHOLE_SIDE(v)	(((v) >> 24) & 1)
+#define SIPALG_CALL_PINHOLE_PROTO(v)	(((v) >> 16) & 0xff)
+#define SIPALG_CALL_PINHOLE_PORT(v)	((v) & 0xffff)
 
 /* What an enabled interface does to the SIP flows it assigns. */
 enum sipalg_mode {

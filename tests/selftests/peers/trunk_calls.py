@@ -12,7 +12,8 @@ Every datagram that reaches one of its media ports is sent back to where
 it came from.
 
 uac sends, from IP:5060 to PEER_IP:5060, CALLS INVITEs (call i offers
-audio at IP:MEDIA_BASE+2i) each on its own Call-ID, and acknowledges each
+audio at IP:MEDIA_BASE+2i, but without keep call 1 the same as call 0:
+they share its pinholes) each on its own Call-ID, and acknowledges each
 200.  Then it ends the calls with BYE in an order drawn from SEED, and
 after each BYE's 200:
   - lists the router's pinholes (`ip netns exec rtr conntrack -L expect`),
@@ -162,9 +163,10 @@ def pinholes():
 def uac(ip, peer, public, n, base, seed, media_wait, keep):
     u = Uac(ip, peer, public)
     calls = []
+    media = {}
     for i in range(n):
         call = {"i": i, "id": "trunk-%d-%08x@%s" % (i, seed, ip),
-                "port": base + 2 * i}
+                "port": base + 2 * (0 if i == 1 and not keep else i)}
         ok = u.transact(u.request("INVITE", call, 1,
                                   sdp(ip, call["port"], i + 1)), call, 1)
         if not ok:
@@ -175,9 +177,11 @@ def uac(ip, peer, public, n, base, seed, media_wait, keep):
         m = re.search(r"^m=audio (\d+)", body, re.M)
         call["answer"] = (c.group(1), int(m.group(1))) if c and m else None
         u.sig.sendto(u.request("ACK", call, 1), u.peer)
-        ms = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        ms.bind((ip, call["port"]))
-        call["media"] = ms
+        if call["port"] not in media:
+            ms = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            ms.bind((ip, call["port"]))
+            media[call["port"]] = ms
+        call["media"] = media[call["port"]]
         call["used"] = False
         calls.append(call)
     print("up %d" % len(calls), flush=True)
