@@ -97,6 +97,13 @@ void sipalg_count_add(const struct nf_conn *ct, enum sipalg_counter ctr,
 void sipalg_policy_get(const struct nf_conn *ct, struct sipalg_policy *pol);
 void sipalg_policy_count(const struct sipalg_policy *pol,
 			 enum sipalg_counter ctr);
+/*
+ * Bottom halves disabled: from enter to leave, sipalg_count(@ct, ...)
+ * counts through @pol (the helped packet's policy, resolved once).
+ */
+void sipalg_policy_enter(const struct nf_conn *ct,
+			 const struct sipalg_policy *pol);
+void sipalg_policy_leave(void);
 void sipalg_policy_count_malformed(const struct sipalg_policy *pol,
 				   enum sip_reason reason);
 

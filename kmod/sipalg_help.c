@@ -413,7 +413,9 @@ int sipalg_help(struct sk_buff *skb, unsigned int protoff, struct nf_conn *ct,
 		rcu_read_lock();
 		sipalg_policy_get(ct, &p.pol);
 		local_bh_disable();
+		sipalg_policy_enter(ct, &p.pol);
 		verdict = help_payload(&p, this_cpu_ptr(scratch));
+		sipalg_policy_leave();
 		local_bh_enable();
 		rcu_read_unlock();
 	}
