@@ -89,21 +89,13 @@ int sipalg_net_register(void);
 void sipalg_net_unregister(void);
 
 /* sipalg_policy.c */
-/* Counted for the namespace and for the interface that assigned @ct. */
-void sipalg_count(const struct nf_conn *ct, enum sipalg_counter ctr);
-void sipalg_count_add(const struct nf_conn *ct, enum sipalg_counter ctr,
-		      unsigned int n);
 /* Under rcu_read_lock(). */
 void sipalg_policy_get(const struct nf_conn *ct, struct sipalg_policy *pol);
+/* Counted for the namespace and for the interface that assigned the flow. */
 void sipalg_policy_count(const struct sipalg_policy *pol,
 			 enum sipalg_counter ctr);
-/*
- * Bottom halves disabled: from enter to leave, sipalg_count(@ct, ...)
- * counts through @pol (the helped packet's policy, resolved once).
- */
-void sipalg_policy_enter(const struct nf_conn *ct,
-			 const struct sipalg_policy *pol);
-void sipalg_policy_leave(void);
+void sipalg_policy_count_add(const struct sipalg_policy *pol,
+			     enum sipalg_counter ctr, unsigned int n);
 void sipalg_policy_count_malformed(const struct sipalg_policy *pol,
 				   enum sip_reason reason);
 
@@ -135,12 +127,14 @@ void sipalg_expect_unregister(void);	/* after the helpers' */
 /* A keyed hash of @msg's Call-ID (@buf: the message): the call's identity. */
 u64 sipalg_dialog_id(const u8 *buf, const struct sip_msg *msg);
 unsigned int sipalg_expect_media(struct nf_conn *ct,
+				 const struct sipalg_policy *pol,
 				 enum ip_conntrack_dir dir,
 				 const struct sip_msg *msg,
 				 const struct sip_plan *plan,
 				 const struct sip_xlat *xlat,
 				 struct sip_port_map *map, u64 callid);
-void sipalg_expect_end_dialog(struct nf_conn *ct, u64 callid);
+void sipalg_expect_end_dialog(struct nf_conn *ct,
+			      const struct sipalg_policy *pol, u64 callid);
 
 /* One call with media pinholes, as `sipalgctl flows` lists it. */
 struct sipalg_call {
@@ -160,9 +154,11 @@ int sipalg_expect_calls(const struct net *net, unsigned long *bucket,
 			unsigned long *skip,
 			int (*fill)(const struct sipalg_call *c, void *arg),
 			void *arg);
-void sipalg_expect_remove(struct nf_conn *ct, enum sipalg_expect_class class,
-			  int dir);
-void sipalg_expect_signalling(struct nf_conn *ct, enum ip_conntrack_dir dir,
+void sipalg_expect_remove(struct nf_conn *ct, const struct sipalg_policy *pol,
+			  enum sipalg_expect_class class, int dir);
+void sipalg_expect_signalling(struct nf_conn *ct,
+			      const struct sipalg_policy *pol,
+			      enum ip_conntrack_dir dir,
 			      const struct sip_endpoint *contact,
 			      const struct sip_xlat *xlat, unsigned int secs);
 
@@ -186,6 +182,7 @@ void sipalg_stream_lost(struct nf_conn *ct, enum ip_conntrack_dir dir,
 
 /* sipalg_reg.c */
 void sipalg_reg_response(struct sk_buff *skb, struct nf_conn *ct,
+			 const struct sipalg_policy *pol,
 			 enum ip_conntrack_dir dir, const struct sip_msg *msg,
 			 const struct sip_xlat *xlat);
 void sipalg_reg_keepalive(struct nf_conn *ct, const struct sk_buff *skb);

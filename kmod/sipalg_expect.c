@@ -304,7 +304,8 @@ static struct sipalg_dialog *dlg_get(struct nf_conn *ct, u32 ct_id,
  * pinholes, both sides', are removed and its record freed.  Other calls
  * on the flow keep theirs.
  */
-void sipalg_expect_end_dialog(struct nf_conn *ct, u64 callid)
+void sipalg_expect_end_dialog(struct nf_conn *ct,
+			      const struct sipalg_policy *pol, u64 callid)
 {
 	struct nf_conn_help *help = nfct_help(ct);
 	struct sipalg_dialog *d;
@@ -319,7 +320,7 @@ void sipalg_expect_end_dialog(struct nf_conn *ct, u64 callid)
 		dlg_free(d);
 	}
 	spin_unlock_bh(&nf_conntrack_expect_lock);
-	sipalg_count_add(ct, SIPALG_CTR_EXPECT_REMOVED, removed);
+	sipalg_policy_count_add(pol, SIPALG_CTR_EXPECT_REMOVED, removed);
 }
 
 /* Free the records of @net (every namespace's when NULL) or, with @expired, the expired ones. */
@@ -577,13 +578,14 @@ static unsigned int netns_expectations(const struct net *net)
  * the same count with net.netfilter.nf_conntrack_expect_max.)  Refusals
  * are counted per pinhole.
  */
-static bool under_netns_cap(const struct nf_conn *ct, unsigned int need)
+static bool under_netns_cap(const struct nf_conn *ct,
+			    const struct sipalg_policy *pol, unsigned int need)
 {
 	unsigned int n = netns_expectations(nf_ct_net(ct));
 
 	if (n + need <= READ_ONCE(max_netns_expectations))
 		return true;
-	sipalg_count_add(ct, SIPALG_CTR_EXPECT_REFUSED_NETNS_CAP, need);
+	sipalg_policy_count_add(pol, SIPALG_CTR_EXPECT_REFUSED_NETNS_CAP, need);
 	return false;
 }
 
@@ -591,9 +593,10 @@ static bool under_netns_cap(const struct nf_conn *ct, unsigned int need)
  * Room for @need more pinholes for @ct?  The namespace's cap first: a
  * namespace at its cap never gets to the module-wide recount.
  */
-static bool under_cap(const struct nf_conn *ct, unsigned int need)
+static bool under_cap(const struct nf_conn *ct,
+		      const struct sipalg_policy *pol, unsigned int need)
 {
-	return under_netns_cap(ct, need) && under_global_cap(need);
+	return under_netns_cap(ct, pol, need) && under_global_cap(need);
 }
 
 /*
@@ -658,11 +661,12 @@ struct pinhole_req {
  * still withdraw it.
  */
 static struct nf_conntrack_expect *open_pinhole(struct nf_conn *ct,
+						const struct sipalg_policy *pol,
 						const struct pinhole_req *req)
 {
 	struct nf_conntrack_expect *exp;
 
-	if (!under_cap(ct, 1))
+	if (!under_cap(ct, pol, 1))
 		return NULL;
 	exp = nf_ct_expect_alloc(ct);
 	if (!exp)
@@ -683,23 +687,24 @@ static struct nf_conntrack_expect *open_pinhole(struct nf_conn *ct,
 		return NULL;
 	}
 	atomic_inc(&live_bound);
-	sipalg_count(ct, SIPALG_CTR_EXPECT_CREATED);
+	sipalg_policy_count(pol, SIPALG_CTR_EXPECT_CREATED);
 	return exp;
 }
 
-static void withdraw(struct nf_conn *ct, struct nf_conntrack_expect *exp)
+static void withdraw(struct nf_conn *ct, const struct sipalg_policy *pol,
+		     struct nf_conntrack_expect *exp)
 {
 	nf_ct_unexpect_related(exp);
 	nf_ct_expect_put(exp);
-	sipalg_count(ct, SIPALG_CTR_EXPECT_REMOVED);
+	sipalg_policy_count(pol, SIPALG_CTR_EXPECT_REMOVED);
 }
 
 /*
  * Remove @ct's expectations of @class (and of direction @dir unless < 0).
  * The master's own list is walked, not the whole expectation table.
  */
-void sipalg_expect_remove(struct nf_conn *ct, enum sipalg_expect_class class,
-			  int dir)
+void sipalg_expect_remove(struct nf_conn *ct, const struct sipalg_policy *pol,
+			  enum sipalg_expect_class class, int dir)
 {
 	struct nf_conn_help *help = nfct_help(ct);
 	struct nf_conntrack_expect *exp;
@@ -715,7 +720,7 @@ void sipalg_expect_remove(struct nf_conn *ct, enum sipalg_expect_class class,
 		removed += sipalg_exp_unlink(exp);
 	}
 	spin_unlock_bh(&nf_conntrack_expect_lock);
-	sipalg_count_add(ct, SIPALG_CTR_EXPECT_REMOVED, removed);
+	sipalg_policy_count_add(pol, SIPALG_CTR_EXPECT_REMOVED, removed);
 }
 
 /*
@@ -750,6 +755,7 @@ static bool same_target(const struct nf_conntrack_expect *exp,
  * (NULL).  Otherwise a new one is opened.
  */
 static struct nf_conntrack_expect *get_pinhole(struct nf_conn *ct,
+					       const struct sipalg_policy *pol,
 					       const struct pinhole_req *req,
 					       bool *shared)
 {
@@ -779,10 +785,10 @@ static struct nf_conntrack_expect *get_pinhole(struct nf_conn *ct,
 	spin_unlock_bh(&nf_conntrack_expect_lock);
 	if (found) {
 		*shared = true;
-		sipalg_count(ct, SIPALG_CTR_EXPECT_RENEWED);
+		sipalg_policy_count(pol, SIPALG_CTR_EXPECT_RENEWED);
 		return found;
 	}
-	return taken ? NULL : open_pinhole(ct, req);
+	return taken ? NULL : open_pinhole(ct, pol, req);
 }
 
 /*
@@ -791,7 +797,8 @@ static struct nf_conntrack_expect *get_pinhole(struct nf_conn *ct,
  * differ from the announced one (the planner rewrites m=).  An RTCP port
  * set by a=rtcp (@rtcp_fixed) cannot be rewritten, so it stays as is.
  */
-static u16 open_media(struct nf_conn *ct, struct pinhole_req *req,
+static u16 open_media(struct nf_conn *ct, const struct sipalg_policy *pol,
+		      struct pinhole_req *req,
 		      const struct sip_pinhole *rtp,
 		      const struct sip_pinhole *rtcp, bool rtcp_fixed,
 		      bool remap, struct nf_conntrack_expect **got,
@@ -805,12 +812,12 @@ static u16 open_media(struct nf_conn *ct, struct pinhole_req *req,
 	bool rtp_shared, rtcp_shared;
 
 	/* Another port cannot help when a cap is the reason. */
-	if (!under_cap(ct, need) || !under_flow_cap(ct, need))
+	if (!under_cap(ct, pol, need) || !under_flow_cap(ct, need))
 		tries = 0;
 	for (; tries && port < 65535; tries--, port += 2) {
 		req->dst_port = htons(port);
 		req->to_port = htons(rtp->dst.port);
-		rtp_exp = get_pinhole(ct, req, &rtp_shared);
+		rtp_exp = get_pinhole(ct, pol, req, &rtp_shared);
 		if (!rtp_exp)
 			continue;
 		if (!rtcp) {
@@ -819,7 +826,7 @@ static u16 open_media(struct nf_conn *ct, struct pinhole_req *req,
 		}
 		rtcp_req = *req;
 		rtcp_of(&rtcp_req, rtcp, rtcp_fixed, port);
-		rtcp_exp = get_pinhole(ct, &rtcp_req, &rtcp_shared);
+		rtcp_exp = get_pinhole(ct, pol, &rtcp_req, &rtcp_shared);
 		if (rtcp_exp || rtcp_fixed) {
 			got[(*n_got)++] = rtp_exp;
 			if (rtcp_exp)
@@ -829,9 +836,9 @@ static u16 open_media(struct nf_conn *ct, struct pinhole_req *req,
 		if (rtp_shared)
 			nf_ct_expect_put(rtp_exp);	/* another call's */
 		else
-			withdraw(ct, rtp_exp);
+			withdraw(ct, pol, rtp_exp);
 	}
-	sipalg_count(ct, SIPALG_CTR_EXPECT_FAILED);
+	sipalg_policy_count(pol, SIPALG_CTR_EXPECT_FAILED);
 	return 0;
 }
 
@@ -1004,7 +1011,8 @@ static unsigned int dlg_count_live(struct nf_conn_help *help,
  * instead of being removed and re-created.  Returns false, having renewed
  * nothing, when the set differs.
  */
-static bool renew_media(struct nf_conn *ct, u32 ct_id, u64 callid,
+static bool renew_media(struct nf_conn *ct, const struct sipalg_policy *pol,
+			u32 ct_id, u64 callid,
 			enum ip_conntrack_dir dir,
 			const struct sip_msg *msg, const struct sip_plan *plan,
 			const struct sip_xlat *xlat, struct sip_port_map *map,
@@ -1033,7 +1041,7 @@ static bool renew_media(struct nf_conn *ct, u32 ct_id, u64 callid,
 		d->until = dlg_until();
 	spin_unlock_bh(&nf_conntrack_expect_lock);
 	if (same)
-		sipalg_count_add(ct, SIPALG_CTR_EXPECT_RENEWED, n);
+		sipalg_policy_count_add(pol, SIPALG_CTR_EXPECT_RENEWED, n);
 	return same;
 }
 
@@ -1042,7 +1050,8 @@ static bool renew_media(struct nf_conn *ct, u32 ct_id, u64 callid,
  * earlier pinholes from that side are removed.  False when the call has no
  * record and may not have one (a cap, memory).
  */
-static bool dlg_replace(struct nf_conn *ct, u32 ct_id, u64 callid,
+static bool dlg_replace(struct nf_conn *ct, const struct sipalg_policy *pol,
+			u32 ct_id, u64 callid,
 			enum ip_conntrack_dir dir)
 {
 	struct nf_conn_help *help = nfct_help(ct);
@@ -1056,7 +1065,7 @@ static bool dlg_replace(struct nf_conn *ct, u32 ct_id, u64 callid,
 		d->n[dir] = 0;
 	}
 	spin_unlock_bh(&nf_conntrack_expect_lock);
-	sipalg_count_add(ct, SIPALG_CTR_EXPECT_REMOVED, removed);
+	sipalg_policy_count_add(pol, SIPALG_CTR_EXPECT_REMOVED, removed);
 	return d;
 }
 
@@ -1067,7 +1076,8 @@ static bool dlg_replace(struct nf_conn *ct, u32 ct_id, u64 callid,
  * are still on the flow's list and no other call's are removed.  A record
  * left without pinholes is freed.
  */
-static void dlg_commit(struct nf_conn *ct, u32 ct_id, u64 callid,
+static void dlg_commit(struct nf_conn *ct, const struct sipalg_policy *pol,
+		       u32 ct_id, u64 callid,
 		       enum ip_conntrack_dir dir,
 		       struct nf_conntrack_expect **got, unsigned int n_got)
 {
@@ -1104,7 +1114,7 @@ static void dlg_commit(struct nf_conn *ct, u32 ct_id, u64 callid,
 	spin_unlock_bh(&nf_conntrack_expect_lock);
 	for (i = 0; i < n_got; i++)
 		nf_ct_expect_put(got[i]);
-	sipalg_count_add(ct, SIPALG_CTR_EXPECT_REMOVED, removed);
+	sipalg_policy_count_add(pol, SIPALG_CTR_EXPECT_REMOVED, removed);
 }
 
 /*
@@ -1115,6 +1125,7 @@ static void dlg_commit(struct nf_conn *ct, u32 ct_id, u64 callid,
  * number of entries.
  */
 unsigned int sipalg_expect_media(struct nf_conn *ct,
+				 const struct sipalg_policy *pol,
 				 enum ip_conntrack_dir dir,
 				 const struct sip_msg *msg,
 				 const struct sip_plan *plan,
@@ -1128,11 +1139,11 @@ unsigned int sipalg_expect_media(struct nf_conn *ct,
 	if (!nfct_help(ct))
 		return 0;
 	ct_id = nf_ct_get_id(ct);
-	if (renew_media(ct, ct_id, callid, dir, msg, plan, xlat, map, &n))
+	if (renew_media(ct, pol, ct_id, callid, dir, msg, plan, xlat, map, &n))
 		return n;
 	n = 0;
-	if (!dlg_replace(ct, ct_id, callid, dir)) {
-		sipalg_count(ct, SIPALG_CTR_EXPECT_FAILED);
+	if (!dlg_replace(ct, pol, ct_id, callid, dir)) {
+		sipalg_policy_count(pol, SIPALG_CTR_EXPECT_FAILED);
 		return 0;
 	}
 	for (i = 0; i < plan->n_pinholes; i++) {
@@ -1145,20 +1156,21 @@ unsigned int sipalg_expect_media(struct nf_conn *ct,
 		if (rtp->kind != SIP_PINHOLE_RTP || addr_is_zero(&rtp->dst.addr))
 			continue;
 		if (!sent_by_announcer(ct, dir, rtp)) {
-			sipalg_count(ct, SIPALG_CTR_EXPECT_REFUSED_DESTINATION);
+			sipalg_policy_count(pol,
+					    SIPALG_CTR_EXPECT_REFUSED_DESTINATION);
 			continue;
 		}
 		/* RTP and RTCP are two pinholes of the plan: never true. */
 		if (n_got + 2 > ARRAY_SIZE(got))
 			break;
 		remap = media_req(msg, dir, rtp, xlat, &req);
-		port = open_media(ct, &req, rtp,
+		port = open_media(ct, pol, &req, rtp,
 				  find_pinhole(plan, rtp->media, SIP_PINHOLE_RTCP),
 				  m->rtcp_port != 0, remap, got, &n_got);
 		if (port && remap)
 			map_port(map, &n, rtp->dst.port, port);
 	}
-	dlg_commit(ct, ct_id, callid, dir, got, n_got);
+	dlg_commit(ct, pol, ct_id, callid, dir, got, n_got);
 	return n;
 }
 
@@ -1171,7 +1183,9 @@ unsigned int sipalg_expect_media(struct nf_conn *ct,
  * The new flows are helped by sipalg too.  A pinhole refused (a cap, the
  * table) is counted as expectations-failed; the REGISTER still passes.
  */
-void sipalg_expect_signalling(struct nf_conn *ct, enum ip_conntrack_dir dir,
+void sipalg_expect_signalling(struct nf_conn *ct,
+			      const struct sipalg_policy *pol,
+			      enum ip_conntrack_dir dir,
 			      const struct sip_endpoint *contact,
 			      const struct sip_xlat *xlat, unsigned int secs)
 {
@@ -1194,10 +1208,10 @@ void sipalg_expect_signalling(struct nf_conn *ct, enum ip_conntrack_dir dir,
 		req.to_port = htons(xlat->internal.port);
 	}
 	req.assign = rcu_dereference(help->helper);
-	sipalg_expect_remove(ct, SIPALG_EXPECT_SIGNALLING, -1);
-	exp = open_pinhole(ct, &req);
+	sipalg_expect_remove(ct, pol, SIPALG_EXPECT_SIGNALLING, -1);
+	exp = open_pinhole(ct, pol, &req);
 	if (!exp) {
-		sipalg_count(ct, SIPALG_CTR_EXPECT_FAILED);
+		sipalg_policy_count(pol, SIPALG_CTR_EXPECT_FAILED);
 		return;
 	}
 	/* The policy's timeout is only the initial one. */

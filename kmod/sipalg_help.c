@@ -139,9 +139,11 @@ static int handle_message(const struct sipalg_pkt *p, unsigned int msgoff,
 	if ((msg->is_request && (msg->method == SIP_M_BYE ||
 				 msg->method == SIP_M_CANCEL)) ||
 	    is_final_error(msg))
-		sipalg_expect_end_dialog(p->ct, sipalg_dialog_id(buf, msg));
+		sipalg_expect_end_dialog(p->ct, &p->pol,
+					 sipalg_dialog_id(buf, msg));
 	else if (s->plan.n_pinholes) {
-		x.n_media_map = sipalg_expect_media(p->ct, dir, msg, &s->plan,
+		x.n_media_map = sipalg_expect_media(p->ct, &p->pol, dir, msg,
+						    &s->plan,
 						    nat ? &x : NULL, s->map,
 						    sipalg_dialog_id(buf, msg));
 		if (x.n_media_map) {
@@ -150,7 +152,8 @@ static int handle_message(const struct sipalg_pkt *p, unsigned int msgoff,
 		}
 	}
 	if (is_register_ok(msg))
-		sipalg_reg_response(p->skb, p->ct, dir, msg, nat ? &x : NULL);
+		sipalg_reg_response(p->skb, p->ct, &p->pol, dir, msg,
+				    nat ? &x : NULL);
 
 	if (!s->plan.n_edits) {
 		sipalg_policy_count(&p->pol,
@@ -391,10 +394,7 @@ static bool is_icmp_error(const struct sk_buff *skb, const struct nf_conn *ct,
 static bool is_udp_aggregate(const struct sk_buff *skb,
 			     const struct nf_conn *ct)
 {
-	if (is_stream(ct) || !skb_is_gso(skb))
-		return false;
-	sipalg_count(ct, SIPALG_CTR_UNCHANGED_AGGREGATED);
-	return true;
+	return !is_stream(ct) && skb_is_gso(skb);
 }
 
 int sipalg_help(struct sk_buff *skb, unsigned int protoff, struct nf_conn *ct,
@@ -404,21 +404,31 @@ int sipalg_help(struct sk_buff *skb, unsigned int protoff, struct nf_conn *ct,
 		.skb = skb, .protoff = protoff, .ct = ct, .ctinfo = ctinfo,
 	};
 	int verdict = NF_ACCEPT;
+	bool aggregate;
 
-	if (is_icmp_error(skb, ct, ctinfo) || is_udp_aggregate(skb, ct))
+	if (is_icmp_error(skb, ct, ctinfo))
 		return NF_ACCEPT;
-	if (payload_offset(skb, protoff, &p) && p.dataoff < skb->len &&
-	    !skb_linearize(skb)) {
-		/* The hook holds it already; the policy's pointers need it. */
-		rcu_read_lock();
-		sipalg_policy_get(ct, &p.pol);
-		local_bh_disable();
-		sipalg_policy_enter(ct, &p.pol);
-		verdict = help_payload(&p, this_cpu_ptr(scratch));
-		sipalg_policy_leave();
-		local_bh_enable();
+	aggregate = is_udp_aggregate(skb, ct);
+	if (!aggregate && !(payload_offset(skb, protoff, &p) &&
+			    p.dataoff < skb->len && !skb_linearize(skb)))
+		goto keepalive;
+	/*
+	 * The policy is resolved once, here, and handed down to everything
+	 * the packet does.  The hook holds the RCU read lock already; the
+	 * policy's pointers need it.
+	 */
+	rcu_read_lock();
+	sipalg_policy_get(ct, &p.pol);
+	if (aggregate) {
+		sipalg_policy_count(&p.pol, SIPALG_CTR_UNCHANGED_AGGREGATED);
 		rcu_read_unlock();
+		return NF_ACCEPT;
 	}
+	local_bh_disable();
+	verdict = help_payload(&p, this_cpu_ptr(scratch));
+	local_bh_enable();
+	rcu_read_unlock();
+keepalive:
 	if (verdict == NF_ACCEPT)
 		sipalg_reg_keepalive(ct, skb);
 	return verdict;

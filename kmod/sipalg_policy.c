@@ -3,18 +3,15 @@
  * A flow's policy: the mode (rewrite or pinhole) and the malformed action
  * it is handled with, and the counters its events are counted in (the
  * namespace's, and the assigning interface's).  The packet path resolves
- * it once per packet (sipalg_policy_get()) and counts through it; the
- * pinhole and registration code it calls counts with sipalg_count(ct, ...),
- * which finds that packet's policy (sipalg_policy_enter()) instead of
- * resolving it again.  Only events outside a helped packet (a flush, a
- * timer, another flow) resolve the policy per event.
+ * it once per packet (sipalg_policy_get()) and hands it down: the pinhole
+ * and registration code it calls count through that policy, never
+ * resolving it again.
  *
  * Layers: this file reads the interface table (sipalg_iface.c) and the
  * per-namespace state (sipalg_net.c); neither calls back into it.
  */
 #include <linux/module.h>
 #include <linux/moduleparam.h>
-#include <linux/percpu.h>
 #include <linux/rcupdate.h>
 #include <linux/sysfs.h>
 
@@ -107,8 +104,8 @@ void sipalg_policy_get(const struct nf_conn *ct, struct sipalg_policy *pol)
 			 SIPALG_MALFORMED_DROP : SIPALG_MALFORMED_PASS;
 }
 
-static void count_add(const struct sipalg_policy *pol,
-		      enum sipalg_counter ctr, unsigned int n)
+void sipalg_policy_count_add(const struct sipalg_policy *pol,
+			     enum sipalg_counter ctr, unsigned int n)
 {
 	sipalg_counters_add(pol->ctrs[0], ctr, n);
 	if (pol->ctrs[1])
@@ -118,7 +115,7 @@ static void count_add(const struct sipalg_policy *pol,
 void sipalg_policy_count(const struct sipalg_policy *pol,
 			 enum sipalg_counter ctr)
 {
-	count_add(pol, ctr, 1);
+	sipalg_policy_count_add(pol, ctr, 1);
 }
 
 void sipalg_policy_count_malformed(const struct sipalg_policy *pol,
@@ -126,64 +123,4 @@ void sipalg_policy_count_malformed(const struct sipalg_policy *pol,
 {
 	if (reason > SIP_OK && reason < SIP_R__COUNT)
 		sipalg_policy_count(pol, SIPALG_CTR_MALFORMED + reason - 1);
-}
-
-/*
- * The packet this CPU is helping and its policy, set by sipalg_help() for
- * the section it runs with bottom halves (hence preemption) disabled:
- * nothing else runs on this CPU meanwhile but hard interrupts, which do
- * not count.  So a reader outside that section (process context, a timer,
- * a softirq on another CPU) finds NULL, and a reader inside it finds the
- * packet's policy, whose counter pointers stay valid under the RCU read
- * lock sipalg_help() holds for the section.  this_cpu_read(): safe to
- * call preemptible; the only non-NULL value a reader can see is its own
- * CPU's, set by the section it runs in.
- */
-struct pkt_policy {
-	const struct nf_conn *ct;
-	const struct sipalg_policy *pol;
-};
-
-static DEFINE_PER_CPU(struct pkt_policy, pkt_policy);
-
-/* Bottom halves disabled, under rcu_read_lock(), @pol from sipalg_policy_get(). */
-void sipalg_policy_enter(const struct nf_conn *ct,
-			 const struct sipalg_policy *pol)
-{
-	__this_cpu_write(pkt_policy.pol, pol);
-	__this_cpu_write(pkt_policy.ct, ct);
-}
-
-void sipalg_policy_leave(void)
-{
-	__this_cpu_write(pkt_policy.ct, NULL);
-	__this_cpu_write(pkt_policy.pol, NULL);
-}
-
-/*
- * For the pinhole and registration code: within the packet's own helping,
- * its policy as resolved once; otherwise (a flush, a timer, another flow
- * than the packet's) @ct's policy, resolved now.
- */
-void sipalg_count_add(const struct nf_conn *ct, enum sipalg_counter ctr,
-		      unsigned int n)
-{
-	struct sipalg_policy pol;
-
-	if (!n)
-		return;
-	if (this_cpu_read(pkt_policy.ct) == ct) {
-		/* ct is not NULL: we are in sipalg_help()'s section */
-		count_add(this_cpu_read(pkt_policy.pol), ctr, n);
-		return;
-	}
-	rcu_read_lock();
-	sipalg_policy_get(ct, &pol);
-	count_add(&pol, ctr, n);
-	rcu_read_unlock();
-}
-
-void sipalg_count(const struct nf_conn *ct, enum sipalg_counter ctr)
-{
-	sipalg_count_add(ct, ctr, 1);
 }

@@ -80,6 +80,7 @@ static bool flow_alive(const struct nf_conn *ct)
  * untranslated flow) tells the phone's public and private endpoints.
  */
 void sipalg_reg_response(struct sk_buff *skb, struct nf_conn *ct,
+			 const struct sipalg_policy *pol,
 			 enum ip_conntrack_dir dir, const struct sip_msg *msg,
 			 const struct sip_xlat *xlat)
 {
@@ -109,14 +110,14 @@ void sipalg_reg_response(struct sk_buff *skb, struct nf_conn *ct,
 	spin_unlock_bh(&ct->lock);
 
 	if (!secs) {
-		sipalg_expect_remove(ct, SIPALG_EXPECT_SIGNALLING, -1);
-		sipalg_count(ct, SIPALG_CTR_REG_RELEASED);
+		sipalg_expect_remove(ct, pol, SIPALG_EXPECT_SIGNALLING, -1);
+		sipalg_policy_count(pol, SIPALG_CTR_REG_RELEASED);
 		return;
 	}
 	if (flow_alive(ct) && nf_ct_expires(ct) < secs * HZ)
 		sipalg_ct_refresh(ct, skb, secs * HZ);
-	sipalg_expect_signalling(ct, dir, &phone, nat ? xlat : NULL, secs);
-	sipalg_count(ct, SIPALG_CTR_REG_TRACKED);
+	sipalg_expect_signalling(ct, pol, dir, &phone, nat ? xlat : NULL, secs);
+	sipalg_policy_count(pol, SIPALG_CTR_REG_TRACKED);
 }
 
 /*
