@@ -99,25 +99,20 @@ static int flow_cb(enum nf_conntrack_msg_type type, struct nf_conntrack *ct,
 		   void *data)
 {
 	struct flow_list *l = data;
+	struct flow *f, *v;
 	const char *helper;
-	struct flow *f;
 
 	(void)type;
 	helper = nfct_attr_is_set(ct, ATTR_HELPER_NAME) ?
 		 nfct_get_attr(ct, ATTR_HELPER_NAME) : NULL;
 	if (!helper || strcmp(helper, HELPER))
 		return NFCT_CB_CONTINUE;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		struct flow *v = realloc(l->v, cap * sizeof(*v));
-
-		if (!v) {
-			l->err = -ENOMEM;
-			return NFCT_CB_STOP;
-		}
-		l->v = v;
-		l->cap = cap;
+	v = ctl_grow(l->v, l->n, &l->cap, sizeof(*l->v));
+	if (!v) {
+		l->err = -ENOMEM;
+		return NFCT_CB_STOP;
 	}
+	l->v = v;
 	f = &l->v[l->n++];
 	memset(f, 0, sizeof(*f));
 	f->l3 = nfct_get_attr_u8(ct, ATTR_L3PROTO);
@@ -439,19 +434,14 @@ static int call_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct call_list *cl = data;
 	const struct nlattr *a;
-	struct call *c;
+	struct call *c, *v;
 
-	if (cl->n == cl->cap) {
-		size_t cap = cl->cap ? cl->cap * 2 : 16;
-		struct call *v = realloc(cl->v, cap * sizeof(*v));
-
-		if (!v) {
-			cl->err = -ENOMEM;
-			return MNL_CB_ERROR;
-		}
-		cl->v = v;
-		cl->cap = cap;
+	v = ctl_grow(cl->v, cl->n, &cl->cap, sizeof(*cl->v));
+	if (!v) {
+		cl->err = -ENOMEM;
+		return MNL_CB_ERROR;
 	}
+	cl->v = v;
 	c = &cl->v[cl->n++];
 	memset(c, 0, sizeof(*c));
 	mnl_attr_for_each(a, nlh, GENL_HDRLEN) {

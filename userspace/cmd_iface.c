@@ -51,6 +51,19 @@ static int lookup_choice(const char *const *names, unsigned int n,
  * @json is given, --@flag (e.g. "flush") when @flag is.  Options may come
  * anywhere.  Returns -1 to go on, else the exit status.
  */
+void *ctl_grow(void *v, size_t n, size_t *cap, size_t size)
+{
+	size_t grown;
+
+	if (n < *cap)
+		return v;
+	grown = *cap ? *cap * 2 : 16;
+	v = realloc(v, grown * size);
+	if (v)
+		*cap = grown;
+	return v;
+}
+
 int ctl_options(int argc, char **argv, void (*usage)(FILE *), bool *json,
 		const char *flag, bool *flag_set)
 {
@@ -290,20 +303,15 @@ static int iface_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nlattr *tb[SIPALG_A_MAX + 1];
 	struct iface_list *l = data;
-	struct iface_entry *e;
+	struct iface_entry *e, *v;
 
 	sgenl_parse(nlh, tb);
 	if (!tb[SIPALG_A_IFINDEX])
 		return MNL_CB_OK;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		struct iface_entry *v = realloc(l->v, cap * sizeof(*v));
-
-		if (!v)
-			return MNL_CB_ERROR;
-		l->v = v;
-		l->cap = cap;
-	}
+	v = ctl_grow(l->v, l->n, &l->cap, sizeof(*l->v));
+	if (!v)
+		return MNL_CB_ERROR;
+	l->v = v;
 	e = &l->v[l->n++];
 	memset(e, 0, sizeof(*e));
 	e->ifindex = mnl_attr_get_u32(tb[SIPALG_A_IFINDEX]);

@@ -26,6 +26,13 @@ struct iface_entry {
 /* The interfaces configured in this namespace (*v malloc'd); 0 or an exit status. */
 int ctl_iface_list(struct iface_entry **v, size_t *n);
 
+/*
+ * Room for entry @n of a list of @size-byte entries at @v, *@cap
+ * allocated: @v itself, or @v grown (doubled, 16 at first) when full.
+ * NULL (@v left as it was) when out of memory.
+ */
+void *ctl_grow(void *v, size_t n, size_t *cap, size_t size);
+
 int ctl_options(int argc, char **argv, void (*usage)(FILE *), bool *json,
 		const char *flag, bool *flag_set);
 int ctl_open_iface_arg(int argc, char **argv, void (*usage)(FILE *),
