@@ -257,14 +257,17 @@ static unsigned int dlg_unlink(struct nf_conn_help *help,
 	return removed;
 }
 
+/* A media pinhole's lifetime in seconds: created with it, renewed to it. */
+static unsigned int media_secs(void)
+{
+	return sipalg_helpers[0].expect_policy[SIPALG_EXPECT_MEDIA].timeout;
+}
+
 /* The media pinholes' lifetime, from now. */
 static unsigned long dlg_until(void)
 {
-	unsigned int secs =
-		sipalg_helpers[0].expect_policy[SIPALG_EXPECT_MEDIA].timeout;
-
 	/* A second more: the core's deadline is taken slightly later. */
-	return jiffies + (secs + 1) * HZ;
+	return jiffies + (media_secs() + 1) * HZ;
 }
 
 /*
@@ -759,8 +762,6 @@ static struct nf_conntrack_expect *get_pinhole(struct nf_conn *ct,
 					       const struct pinhole_req *req,
 					       bool *shared)
 {
-	unsigned int secs =
-		sipalg_helpers[0].expect_policy[SIPALG_EXPECT_MEDIA].timeout;
 	struct nf_conn_help *help = nfct_help(ct);
 	struct nf_conntrack_expect *exp, *found = NULL;
 	bool taken = false;
@@ -774,7 +775,8 @@ static struct nf_conntrack_expect *get_pinhole(struct nf_conn *ct,
 		    !nf_inet_addr_cmp(&exp->tuple.dst.u3, &req->dst))
 			continue;
 		if (exp->class == req->class && exp->dir == req->dir &&
-		    same_target(exp, req) && sipalg_exp_renew(exp, secs)) {
+		    same_target(exp, req) &&
+		    sipalg_exp_renew(exp, media_secs())) {
 			refcount_inc(&exp->use);	/* it is linked: live */
 			found = exp;
 		} else {
@@ -1018,8 +1020,6 @@ static bool renew_media(struct nf_conn *ct, const struct sipalg_policy *pol,
 			const struct sip_xlat *xlat, struct sip_port_map *map,
 			unsigned int *n_map)
 {
-	unsigned int secs =
-		sipalg_helpers[0].expect_policy[SIPALG_EXPECT_MEDIA].timeout;
 	struct nf_conntrack_expect *found[SIP_MAX_PINHOLES];
 	struct nf_conn_help *help = nfct_help(ct);
 	struct sipalg_dialog *d;
@@ -1036,7 +1036,7 @@ static bool renew_media(struct nf_conn *ct, const struct sipalg_policy *pol,
 				  map, n_map) &&
 		       n && dlg_count_live(help, d, dir) == n;
 	for (i = 0; same && i < n; i++)
-		sipalg_exp_renew(found[i], secs);
+		sipalg_exp_renew(found[i], media_secs());
 	if (same)
 		d->until = dlg_until();
 	spin_unlock_bh(&nf_conntrack_expect_lock);
