@@ -3,8 +3,10 @@
 # make              sipalg.ko (against KDIR) and the sipalgctl tool
 # make W=1          the same with the kernel's extra warnings (must stay clean)
 # make check        every test layer; the selftests run in one QEMU VM per
-#                   kernel: every kernel series installed with headers
-#                   (scripts/kver --all: Debian 12's 6.1 and 6.12); then,
+#                   kernel, the kernels' VMs at once (their output is
+#                   printed as each ends): every kernel series installed
+#                   with headers (scripts/kver --all: Debian 12's 6.1 and
+#                   6.12), each with its own build in build/kernel/; then,
 #                   when the debug kernel is built (scripts/debug-kernel),
 #                   the selftests of DEBUG_CHECK_SELFTESTS on it (else, or
 #                   with CHECK_DEBUG=0, a KTAP SKIP that says why)
@@ -78,8 +80,9 @@ CHECK_LOGS := build/check
 # them: make expands a recipe before it runs any of its lines).
 CHECK_KVERS ?=
 # sipalg's sources, copied into DEBUG_BUILD for the debug kernel's build
-# (Kbuild writes its objects next to the sources).
+# and into KERNEL_BUILDS/<series> for make check's kernels (module-in).
 DEBUG_BUILD := build/debug
+KERNEL_BUILDS := build/kernel
 
 PREFIX ?= /usr
 DESTDIR ?=
@@ -89,7 +92,7 @@ MODULE_KO ?= sipalg.ko
 
 REWRITE_BATCH := tests/selftests/build/rewrite_batch
 
-.PHONY: all module userspace check check-arm64 arm64 check-failover check-hostile debug check-debug debug-layers demo bench mutants install uninstall clean help
+.PHONY: all module module-in userspace check check-arm64 arm64 check-failover check-hostile debug check-debug debug-layers demo bench mutants install uninstall clean help
 
 all: module userspace $(REWRITE_BATCH)
 
@@ -129,9 +132,20 @@ check:
 	@kvers="$(CHECK_KVERS)"; [ -n "$$kvers" ] || kvers=$$(scripts/kver --all); \
 	for k in $$kvers; do \
 		s=$$(echo "$$k" | cut -d. -f1,2); \
-		scripts/run-layer build-$$s -- $(MAKE) --no-print-directory module KVER=$$k; \
+		scripts/run-layer build-$$s -- $(MAKE) --no-print-directory module-in \
+			KVER=$$k MODULE_DIR=$(KERNEL_BUILDS)/$$s; \
+	done; \
+	for k in $$kvers; do \
+		s=$$(echo "$$k" | cut -d. -f1,2); \
 		scripts/run-layer --needs build-$$s selftests-$$s -- \
-			scripts/vm --timeout $(CHECK_VM_TIMEOUT) -- tests/selftests/run_all.sh; \
+			scripts/vm --module $(KERNEL_BUILDS)/$$s/sipalg.ko --timeout $(CHECK_VM_TIMEOUT) -- \
+			tests/selftests/run_all.sh >$(CHECK_LOGS)/selftests-$$s.out & \
+		pids="$$pids$$! "; \
+	done; \
+	for k in $$kvers; do \
+		s=$$(echo "$$k" | cut -d. -f1,2); \
+		wait $${pids%% *}; pids=$${pids#* }; \
+		cat $(CHECK_LOGS)/selftests-$$s.out; \
 	done
 	@if [ "$(CHECK_DEBUG)" = 0 ]; then \
 		scripts/run-layer selftests-debug -- sh -c \
@@ -147,10 +161,19 @@ check:
 
 debug:
 	@dir=$$(scripts/debug-kernel --dir) && \
-	find Kbuild kmod -name Kbuild -o -name '*.[ch]' | cpio --quiet -pdmu $(DEBUG_BUILD) && \
-	find $(DEBUG_BUILD)/kmod -name '*.[ch]' | while read -r f; do \
-		[ -e "$${f#$(DEBUG_BUILD)/}" ] || rm -f "$$f"; done && \
-	$(MAKE) -C "$$dir/build" M=$(CURDIR)/$(DEBUG_BUILD) modules
+	$(MAKE) --no-print-directory module-in MODULE_DIR=$(DEBUG_BUILD) KDIR="$$dir/build"
+
+# sipalg.ko built in a copy of its sources in MODULE_DIR (Kbuild writes its
+# objects next to the sources), so that builds for several kernels live side
+# by side: make check's one per kernel, make debug's.
+module-in:
+	@test -n "$(MODULE_DIR)" || { echo "module-in needs MODULE_DIR=" >&2; exit 1; }
+	@test -d "$(KDIR)" || { echo "no kernel build directory '$(KDIR)'; run scripts/deps or give KDIR=" >&2; exit 1; }
+	@mkdir -p $(MODULE_DIR) && \
+	find Kbuild kmod -name Kbuild -o -name '*.[ch]' | cpio --quiet -pdmu $(MODULE_DIR) && \
+	find $(MODULE_DIR)/kmod -name '*.[ch]' | while read -r f; do \
+		[ -e "$${f#$(MODULE_DIR)/}" ] || rm -f "$$f"; done
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(MODULE_DIR) $(KBUILD_NO_BTF) modules
 
 check-debug:
 	@scripts/deps
