@@ -31,6 +31,7 @@
 #define CC_BARESTOP	0x40000	/* also ends a bare URI in a Contact: ; , ? */
 #define CC_USERB	0x80000	/* CC_USER without CC_BARESTOP (bare URIs) */
 #define CC_PASSB	0x100000 /* CC_PASS without CC_BARESTOP (bare URIs) */
+#define CC_LABEL	0x200000 /* hostname label: alphanum / "-" */
 
 extern const u32 sip_cc[256];
 
