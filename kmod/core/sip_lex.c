@@ -419,14 +419,6 @@ bool sip_is_hostname(const u8 *s, u32 len)
 	return !sip_parse_ipv4(s, len, ip) && hostname_run(s, s + len) == s + len;
 }
 
-/* the end of the run of class bytes at q (header-value cursor) */
-static inline const u8 *run_to(const u8 *q, u32 cls)
-{
-	while (cc_is(*q, cls))
-		q++;
-	return q;
-}
-
 /* 1*( class / escaped ) over a header-value cursor; min 0 allows an empty run. */
 static inline bool run_esc(struct sip_cur *c, u32 cls, u32 min)
 {

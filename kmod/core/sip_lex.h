@@ -301,12 +301,26 @@ static inline u32 cur_run(struct sip_cur *c, u32 cls)
  * it; SDP lines (whose last one may end the buffer) use the bounded
  * cur_run() and cur_uint().
  */
+
+/*
+ * The end of the run of class bytes at q, in a buffer where a byte
+ * outside the class comes before the buffer's end (a header-value
+ * cursor's sentinel): two bytes a step, q[1] exists while q[0] is in the
+ * class.
+ */
+static inline const u8 *run_to(const u8 *q, u32 cls)
+{
+	while (cc_is(q[0], cls) && cc_is(q[1], cls))
+		q += 2;
+	if (cc_is(*q, cls))
+		q++;
+	return q;
+}
+
 static inline u32 hv_run(struct sip_cur *c, u32 cls)
 {
-	const u8 *s = c->b + c->p, *q = s;
+	const u8 *s = c->b + c->p, *q = run_to(s, cls);
 
-	while (cc_is(*q, cls))
-		q++;
 	c->p += (u32)(q - s);
 	return (u32)(q - s);
 }

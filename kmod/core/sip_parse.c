@@ -410,9 +410,7 @@ static enum sip_reason headers(struct sip_pstate *ps, u32 start, u32 lim)
 		}
 		/* no bounds check needed when the buffer ends in a non-token byte */
 		if (name_sentinel) {
-			do
-				q++;
-			while (cc_is(*q, CC_TOKEN));
+			q = run_to(q + 1, CC_TOKEN);
 		} else {
 			do
 				q++;
