@@ -254,14 +254,14 @@ static enum sip_reason sdp_part(struct sip_pstate *ps, u32 off, u32 end)
 		while (q < e && cc_is(*q, CC_SDPTEXT))
 			q++;
 		lep = q;
-		if (q < e) {
-			if (*q == '\n')
-				q++;
-			else if (*q == '\r' && e - q > 1 && q[1] == '\n')
-				q += 2;
-			else
-				return fail(ps, SIP_R_BAD_SDP, (u32)(q - b));	/* NUL or bare CR */
-		}	/* else the last line, without its line end */
+		/* CRLF first: the usual line end */
+		if (q + 1 < e && q[0] == '\r' && q[1] == '\n')
+			q += 2;
+		else if (q < e && *q == '\n')
+			q++;
+		else if (q < e)
+			return fail(ps, SIP_R_BAD_SDP, (u32)(q - b));	/* NUL or bare CR */
+		/* else the last line, without its line end */
 		ls = (u32)(lsp - b);
 		if (lep - lsp < 2) {
 			if (lep == lsp) {

@@ -50,6 +50,7 @@
 	(((c) == '>' || (c) == ' ' || (c) == '\t' || (c) == '\r' || (c) == '\n') ? \
 	 CC_URISTOP : 0) |							\
 	(((c) == ';' || (c) == ',' || (c) == '?') ? CC_BARESTOP : 0) |	\
+	((IS_ALNUM(c) || (c) == '-') ? CC_LABEL : 0) |			\
 	((IS_UNRES(c) || ((c) != ';' && (c) != ',' && (c) != '?' && IS_USERX(c))) ? \
 	 CC_USERB : 0) |							\
 	((IS_UNRES(c) || ((c) != ',' && IS_PASSX(c))) ? CC_PASSB : 0))
@@ -284,29 +285,34 @@ bool sip_parse_ipv6(const u8 *s, u32 len, u8 out[16])
 /*
  * hostname = *( domainlabel "." ) toplabel [ "." ]; a label starts and
  * ends with alphanum; the top label starts with ALPHA (so "192.168.1.2x"
- * and "2001" are not hostnames).
+ * and "2001" are not hostnames).  Walks the run of CC_HOST bytes (alphanum,
+ * "." and "-") at s, up to e at most, label by label: one pass.
+ * Returns the run's end, or NULL if the run is empty or not a hostname.
  */
-static bool is_hostname(const u8 *s, u32 len)
+static const u8 *hostname_run(const u8 *s, const u8 *e)
 {
-	const u8 *e, *q, *top = s;
+	const u8 *q = s, *top;
 
-	/* s holds only alphanum, "." and "-" (CC_HOST) */
-	if (len && s[len - 1] == '.')
-		len--;
-	if (len == 0)
-		return false;
-	e = s + len;
-	/* a label starts and ends with alphanum: so do the name and every "." */
-	if (!IS_ALNUM(s[0]) || !IS_ALNUM(e[-1]))
-		return false;
-	for (q = s + 1; q < e - 1; q++) {
-		if (*q != '.')
-			continue;
-		if (!IS_ALNUM(q[-1]) || !IS_ALNUM(q[1]))
-			return false;
-		top = q + 1;
+	for (;;) {
+		const u8 *l = q;
+
+		/* a label: alphanum, "-" only inside */
+		while (q < e && cc_is(*q, CC_LABEL))
+			q++;
+		if (q == l || *l == '-' || q[-1] == '-')
+			return NULL;
+		top = l;
+		if (q >= e || *q != '.')
+			break;
+		q++;
+		if (q >= e || !cc_is(*q, CC_LABEL)) {
+			/* one trailing "." ends the name; an empty label does not */
+			if (q < e && *q == '.')
+				return NULL;
+			break;
+		}
 	}
-	return IS_ALPHA(*top);
+	return IS_ALPHA(*top) ? q : NULL;
 }
 
 /*
@@ -393,17 +399,12 @@ bool cur_host_x(struct sip_cur *c, struct sip_hostport *hp)
 			goto done;
 		}
 	}
-	while (cc_is(*q, CC_HOST))
-		q++;
-	if (q == s)
+	q = hostname_run(s, b + c->end);
+	if (!q)
 		return false;
 	p = p0 + (u32)(q - s);
-	if (is_hostname(b + p0, p - p0)) {
-		memset(&hp->addr, 0, sizeof(hp->addr));
-		hp->host_kind = SIP_HOST_NAME;
-	} else {
-		return false;
-	}
+	memset(&hp->addr, 0, sizeof(hp->addr));
+	hp->host_kind = SIP_HOST_NAME;
 done:
 	c->p = p;
 	hp->host.off = (u16)p0;
@@ -413,21 +414,9 @@ done:
 
 bool sip_is_hostname(const u8 *s, u32 len)
 {
-	u32 i;
 	u8 ip[4];
 
-	for (i = 0; i < len; i++)
-		if (!cc_is(s[i], CC_HOST))
-			return false;
-	return !sip_parse_ipv4(s, len, ip) && is_hostname(s, len);
-}
-
-/* the end of the run of class bytes at q (header-value cursor) */
-static inline const u8 *run_to(const u8 *q, u32 cls)
-{
-	while (cc_is(*q, cls))
-		q++;
-	return q;
+	return !sip_parse_ipv4(s, len, ip) && hostname_run(s, s + len) == s + len;
 }
 
 /* 1*( class / escaped ) over a header-value cursor; min 0 allows an empty run. */
@@ -494,13 +483,18 @@ static bool sip_uri_body(struct sip_cur *c, enum sip_uri_ctx ctx, struct sip_uri
 	 * URIs have one: read user [":" password] straight away and take it
 	 * when an "@" follows.  Every byte so read is one the search for the
 	 * "@" below passes over (none is "@" or ends the URI here), so the
-	 * outcome is the same; anything else goes the long way.
+	 * outcome is the same, and when the read stops at the URI's end there
+	 * is no "@" (no userinfo); anything else goes the long way.
 	 */
 	/* (the class spelled out per branch: constant classes make tighter loops) */
 	if (bare ? run_esc(c, CC_USERB, 1) && (!cur_eat(c, ':') || run_esc(c, CC_PASSB, 0)) :
 		   run_esc(c, CC_USER, 1) && (!cur_eat(c, ':') || run_esc(c, CC_PASS, 0))) {
 		if (cur_eat(c, '@'))
 			goto host;
+		if (cur_eof(c) || uri_stop(c->b[c->p], ctx)) {
+			c->p = p0;
+			goto host;
+		}
 	}
 	c->p = p0;
 	{

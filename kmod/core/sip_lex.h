@@ -31,6 +31,7 @@
 #define CC_BARESTOP	0x40000	/* also ends a bare URI in a Contact: ; , ? */
 #define CC_USERB	0x80000	/* CC_USER without CC_BARESTOP (bare URIs) */
 #define CC_PASSB	0x100000 /* CC_PASS without CC_BARESTOP (bare URIs) */
+#define CC_LABEL	0x200000 /* hostname label: alphanum / "-" */
 
 extern const u32 sip_cc[256];
 
@@ -300,12 +301,26 @@ static inline u32 cur_run(struct sip_cur *c, u32 cls)
  * it; SDP lines (whose last one may end the buffer) use the bounded
  * cur_run() and cur_uint().
  */
+
+/*
+ * The end of the run of class bytes at q, in a buffer where a byte
+ * outside the class comes before the buffer's end (a header-value
+ * cursor's sentinel): two bytes a step, q[1] exists while q[0] is in the
+ * class.
+ */
+static inline const u8 *run_to(const u8 *q, u32 cls)
+{
+	while (cc_is(q[0], cls) && cc_is(q[1], cls))
+		q += 2;
+	if (cc_is(*q, cls))
+		q++;
+	return q;
+}
+
 static inline u32 hv_run(struct sip_cur *c, u32 cls)
 {
-	const u8 *s = c->b + c->p, *q = s;
+	const u8 *s = c->b + c->p, *q = run_to(s, cls);
 
-	while (cc_is(*q, cls))
-		q++;
 	c->p += (u32)(q - s);
 	return (u32)(q - s);
 }

@@ -410,9 +410,7 @@ static enum sip_reason headers(struct sip_pstate *ps, u32 start, u32 lim)
 		}
 		/* no bounds check needed when the buffer ends in a non-token byte */
 		if (name_sentinel) {
-			do
-				q++;
-			while (cc_is(*q, CC_TOKEN));
+			q = run_to(q + 1, CC_TOKEN);
 		} else {
 			do
 				q++;
@@ -429,7 +427,7 @@ static enum sip_reason headers(struct sip_pstate *ps, u32 start, u32 lim)
 		}
 		id = header_id(n0, (u32)(nend - n0));
 		/* SP / HTAB after the colon: plain text, and not the value */
-		for (v = q + 1; v < end && (*v == ' ' || *v == '\t'); v++)
+		for (v = q + 1; v < end && cc_is(*v, CC_WS); v++)
 			;
 		re = scan_value(ps, v, end, end8, &r);
 		if (!re) {
