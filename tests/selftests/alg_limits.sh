@@ -10,7 +10,9 @@
 # (limited-rate 15; the flood takes well under the second a token takes to
 # come back), one kernel log line names the host; another phone
 # (192.168.1.3) still gets its call's pinholes.  over-limit drop: of a
-# sipp flood of 8 INVITEs from 192.168.1.4 exactly 5 reach wan.  calls 3 (rate off): of 6
+# sipp flood of 8 INVITEs from 192.168.1.4 exactly 5 reach wan; over TCP
+# (192.168.1.7) all pass, 2 of 7 counted.  burst 1: of 3 answers to
+# REGISTERs of 192.168.1.8, 2 are over the limit.  calls 3 (rate off): of 6
 # new calls from 192.168.1.5, 3 get pinholes (limited-calls 3), and a
 # retransmission of one of those 3 is not refused.  max_netns_sources=0: a
 # new source (192.168.1.6) is not tracked (limit-untracked 1) and its call
@@ -35,7 +37,7 @@ setup() {
 	sipalg_load || return 1
 	topo_setup || return 1
 	local ip
-	for ip in 3 4 5 6; do
+	for ip in 3 4 5 6 7 8; do
 		ip -n lan addr add "192.168.1.$ip/24" dev eth0 || return 1
 	done
 	udp_sink_start wan "$WAN" 5060 wan || return 1
@@ -103,6 +105,64 @@ drop() {
 	[ "$(udp_sink_count wan)" = $((base + 6)) ]
 }
 
+# tcp_peer NAME SRC_IP FILE...: sip_tcp_peer.py's server on wan answers
+# each request (one write, one segment, each) of a client at SRC_IP:5070
+tcp_peer() {
+	local dir=$SELFTEST_TMP/$1 src=$2 pid rc=0
+	shift 2
+	mkdir -p "$dir"
+	wan timeout "$(slow 90)" python3 "$PEERS_DIR/sip_tcp_peer.py" server "$WAN" 5060 "$dir" &
+	pid=$!
+	wait_for 100 test -e "$dir/.listening" || { echo "no tcp server"; return 1; }
+	lan timeout "$(slow 90)" python3 "$PEERS_DIR/sip_tcp_peer.py" client "$src" 5070 \
+		"$WAN" 5060 "$dir" "$@" || rc=1
+	wait "$pid" || rc=1
+	return "$rc"
+}
+
+# still over-limit drop, rate 1 burst 5: of 7 INVITEs on one TCP
+# connection 2 are over the limit, and all 7 pass (each is answered)
+tcp_passes() {
+	local limited i files=()
+	limited=$(ctr limited-rate)
+	for i in $(seq 1 7); do
+		sip_invite 192.168.1.7 $((9000 + i)) "$WAN" $((50000 + 2 * i)) \
+			>"$SELFTEST_TMP/tcp_invite.$i"
+		files+=("$SELFTEST_TMP/tcp_invite.$i")
+	done
+	tcp_peer tcp 192.168.1.7 "${files[@]}" || return 1
+	echo "INVITEs the server got: $(grep -c '^INVITE sip:' "$SELFTEST_TMP/tcp/server.rx")," \
+		"limited-rate +$(($(ctr limited-rate) - limited))"
+	[ "$(grep -c '^INVITE sip:' "$SELFTEST_TMP/tcp/server.rx")" = 7 ] &&
+		[ "$(ctr limited-rate)" = $((limited + 2)) ]
+}
+
+# register CSEQ: a REGISTER of 192.168.1.8 over TCP
+register() {
+	printf '%s\r\n' "REGISTER sip:$WAN SIP/2.0" \
+		"Via: SIP/2.0/TCP 192.168.1.8:5070;branch=z9hG4bK-reg$1" \
+		"Max-Forwards: 70" "From: <sip:p8@$WAN>;tag=p8" "To: <sip:p8@$WAN>" \
+		"Call-ID: reg-p8@192.168.1.8" "CSeq: $1 REGISTER" \
+		"Contact: <sip:p8@192.168.1.8:5070;transport=tcp>" "Expires: 60" \
+		"Content-Length: 0" ""
+}
+
+# burst 1: of the registrar's 3 answers (200 OK) to a phone's REGISTERs,
+# the first counts against the phone (the source the registration's
+# pinhole leads to) and the next 2 are over its limit
+register_limited() {
+	local limited i files=()
+	ctl rtr set lan0 burst 1 || return 1
+	limited=$(ctr limited-rate)
+	for i in 1 2 3; do
+		register "$i" >"$SELFTEST_TMP/register.$i"
+		files+=("$SELFTEST_TMP/register.$i")
+	done
+	tcp_peer reg 192.168.1.8 "${files[@]}" || return 1
+	echo "limited-rate +$(($(ctr limited-rate) - limited))"
+	[ "$(ctr limited-rate)" = $((limited + 2)) ]
+}
+
 calls_cap() {
 	local created limited renewed i
 	ctl rtr set lan0 rate 0 calls 3 over-limit pass || return 1
@@ -137,11 +197,13 @@ netns_exit() {
 	sipalg_unload
 }
 
-ktap_header 7
+ktap_header 9
 ktap_check_here "sipalg on lan0, set rate 1 burst 5 calls 0: show prints them" setup
 ktap_check_here "sipp flood of 20 INVITEs from 192.168.1.2: 5 get pinholes, 15 limited, one log line" flood
 ktap_check_here "another phone's call still gets its pinholes" other_phone
 ktap_check_here "over-limit drop: of 8 INVITEs from one host exactly 5 reach wan" drop
+ktap_check_here "TCP, over-limit drop: an INVITE over the limit still passes" tcp_passes
+ktap_check_here "burst 1: a registrar's 2xx to REGISTER counts against the phone" register_limited
 ktap_check_here "calls 3: of 6 new calls 3 get pinholes, 3 limited; a retransmission is not" calls_cap
 ktap_check_here "max_netns_sources=0: a new source is untracked, its call passes with pinholes" untracked
 netns_exit
