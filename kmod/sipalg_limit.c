@@ -23,6 +23,11 @@
  * those; the records of a namespace go with it, all of them with the
  * module.
  *
+ * The calls cap is checked when a message is admitted and a call counted
+ * when sipalg_expect.c makes its record: new calls of one source handled
+ * at the same moment on several CPUs may each pass the check, so a source
+ * may exceed the cap by as many (fewer than the CPUs).
+ *
  * Locking: a namespace's table and its records are read and written under
  * that table's spinlock (bottom halves off).  sipalg_expect.c tells of a
  * call's end under nf_conntrack_expect_lock, so the order is that lock
