@@ -9,7 +9,9 @@
 # 5 get their pinholes (RTP and RTCP: 10), the 15 others pass without
 # (limited-rate 15; the flood takes well under the second a token takes to
 # come back), one kernel log line names the host; another phone
-# (192.168.1.3) still gets its call's pinholes.  over-limit drop: of a
+# (192.168.1.3) still gets its call's pinholes (each later step's host,
+# .4 to .8, is judged by its own bucket from its first message: the
+# one-bucket-per-namespace mutant fails there, whatever the VM's speed).  over-limit drop: of a
 # sipp flood of 8 INVITEs from 192.168.1.4 exactly 5 reach wan; over TCP
 # (192.168.1.7) all pass, 2 of 7 counted.  burst 1: of 3 answers to
 # REGISTERs of 192.168.1.8, 2 are over the limit.  calls 3 (rate off): of 6
