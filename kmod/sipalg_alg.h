@@ -24,6 +24,19 @@ enum sipalg_malformed_action {
 struct sipalg_counters;
 
 /*
+ * Limits per source address (sipalg_limit.c): messages that ask for
+ * pinholes, per second (@rate) with bursts of @burst, and concurrent calls
+ * (@calls); 0: no limit (a burst of 0 is one).  At most SIPALG_LIMIT_MAX.
+ */
+struct sipalg_limits {
+	u32 rate;
+	u32 burst;
+	u32 calls;
+};
+
+#define SIPALG_LIMIT_MAX	1000000
+
+/*
  * Resolved once per packet by sipalg_policy_get(); the counter pointers
  * stay valid under the RCU read lock the caller holds (interfaces are
  * freed after a grace period).
@@ -31,6 +44,8 @@ struct sipalg_counters;
 struct sipalg_policy {
 	enum sip_mode mode;
 	enum sipalg_malformed_action malformed;
+	struct sipalg_limits lim;
+	bool over_limit_drop;		/* else: passes without new pinholes */
 	const struct sipalg_counters *ctrs[2];	/* namespace, interface or NULL */
 };
 
@@ -76,6 +91,9 @@ enum sipalg_counter {
 	SIPALG_CTR_EXPECT_REFUSED_DESTINATION, /* c= not the SDP sender's */
 	SIPALG_CTR_UNCHANGED_AGGREGATED, /* UDP: several datagrams in one skb */
 	SIPALG_CTR_EXPECT_REFUSED_NETNS_CAP, /* max_netns_expectations reached */
+	SIPALG_CTR_LIMITED_RATE,	/* a source over its rate */
+	SIPALG_CTR_LIMITED_CALLS,	/* a source at its calls cap */
+	SIPALG_CTR_LIMIT_UNTRACKED,	/* no source record: table full, memory */
 	SIPALG_CTR_MALFORMED,		/* first of SIP_R__COUNT - 1 reasons */
 	SIPALG_CTR_MAX = SIPALG_CTR_MALFORMED + SIP_R__COUNT - 1
 };
@@ -98,6 +116,18 @@ void sipalg_policy_count_add(const struct sipalg_policy *pol,
 			     enum sipalg_counter ctr, unsigned int n);
 void sipalg_policy_count_malformed(const struct sipalg_policy *pol,
 				   enum sip_reason reason);
+
+/* sipalg_limit.c */
+struct sipalg_limit_src;
+
+int sipalg_limit_register(void);
+void sipalg_limit_unregister(void);
+bool sipalg_limit_admit(const struct nf_conn *ct,
+			const struct sipalg_policy *pol,
+			enum ip_conntrack_dir who, bool new_call,
+			struct sipalg_limit_src **srcp);
+bool sipalg_limit_call_add(struct sipalg_limit_src *src);
+void sipalg_limit_call_end(struct sipalg_limit_src *src);
 
 /* sipalg_nat.c */
 int sipalg_nat_init(void);
@@ -126,13 +156,15 @@ int sipalg_expect_register(void);
 void sipalg_expect_unregister(void);	/* after the helpers' */
 /* A keyed hash of @msg's Call-ID (@buf: the message): the call's identity. */
 u64 sipalg_dialog_id(const u8 *buf, const struct sip_msg *msg);
+bool sipalg_expect_has_dialog(struct nf_conn *ct, u64 callid);
 unsigned int sipalg_expect_media(struct nf_conn *ct,
 				 const struct sipalg_policy *pol,
 				 enum ip_conntrack_dir dir,
 				 const struct sip_msg *msg,
 				 const struct sip_plan *plan,
 				 const struct sip_xlat *xlat,
-				 struct sip_port_map *map, u64 callid);
+				 struct sip_port_map *map, u64 callid,
+				 struct sipalg_limit_src *src);
 void sipalg_expect_end_dialog(struct nf_conn *ct,
 			      const struct sipalg_policy *pol, u64 callid);
 

@@ -47,16 +47,20 @@ union sipalg_iface_cfg {
 		u8 enabled;
 		u8 mode;	/* enum sipalg_mode */
 		u8 malformed;	/* enum sipalg_malformed */
-		u8 unused;
+		u8 over_limit;	/* 0: the module's; else 1 + enum sipalg_over_limit */
 	};
 	u32 word;
 };
+
+/* A limit of an interface that follows the module parameter. */
+#define SIPALG_LIMIT_INHERIT	U32_MAX
 
 struct sipalg_iface {
 	struct hlist_node node;
 	struct rcu_head rcu;
 	int ifindex;
 	union sipalg_iface_cfg cfg;
+	struct sipalg_limits lim;	/* each read with READ_ONCE() */
 	struct sipalg_counters ctrs;
 };
 
@@ -79,6 +83,7 @@ int sipalg_ct_ifindex(const struct nf_conn *ct);
 int sipalg_iface_set(struct net *net, int ifindex,
 		     const union sipalg_iface_cfg *set,
 		     const union sipalg_iface_cfg *mask,
+		     const struct sipalg_limits *lim,
 		     struct netlink_ext_ack *extack);
 int sipalg_iface_del(struct net *net, int ifindex);
 void sipalg_iface_flush(struct net *net, int ifindex, unsigned int *flows,
@@ -87,6 +92,10 @@ int sipalg_track(struct net *net);
 void sipalg_untrack(struct net *net);
 int sipalg_iface_register(void);
 void sipalg_iface_unregister(void);
+
+/* sipalg_policy.c */
+void sipalg_policy_limits(const struct sipalg_iface *iface,
+			  struct sipalg_limits *lim, bool *drop);
 
 /* sipalg_genl.c */
 int sipalg_genl_register(void);

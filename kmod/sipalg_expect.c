@@ -125,6 +125,7 @@ struct sipalg_dialog {
 	u32 ct_id;			/* nf_ct_get_id(ct) */
 	const struct net *net;		/* identity only (namespace deletion) */
 	unsigned int *net_count;	/* the namespace's dlg_net.count */
+	struct sipalg_limit_src *src;	/* sipalg_limit.c: whose call, or NULL */
 	u64 callid;			/* sipalg_dialog_id() of the Call-ID */
 	unsigned long until;		/* jiffies: its pinholes have expired */
 	u8 n[IP_CT_DIR_MAX];
@@ -168,6 +169,8 @@ static void dlg_free(struct sipalg_dialog *d)
 {
 	hlist_del(&d->node);
 	(*d->net_count)--;
+	if (d->src)
+		sipalg_limit_call_end(d->src);
 	kmem_cache_free(dlg_cache, d);
 }
 
@@ -275,7 +278,7 @@ static unsigned long dlg_until(void)
  * otherwise.  Under nf_conntrack_expect_lock.
  */
 static struct sipalg_dialog *dlg_get(struct nf_conn *ct, u32 ct_id,
-				     u64 callid)
+				     u64 callid, struct sipalg_limit_src *src)
 {
 	struct net *net = nf_ct_net(ct);
 	struct dlg_net *dn = net_generic(net, dlg_net_id);
@@ -297,6 +300,8 @@ static struct sipalg_dialog *dlg_get(struct nf_conn *ct, u32 ct_id,
 	d->net_count = &dn->count;
 	d->callid = callid;
 	d->until = dlg_until();
+	if (sipalg_limit_call_add(src))
+		d->src = src;
 	dn->count++;
 	hlist_add_head(&d->node, dlg_bucket(ct_id));
 	return d;
@@ -324,6 +329,17 @@ void sipalg_expect_end_dialog(struct nf_conn *ct,
 	}
 	spin_unlock_bh(&nf_conntrack_expect_lock);
 	sipalg_policy_count_add(pol, SIPALG_CTR_EXPECT_REMOVED, removed);
+}
+
+/* Has @ct a record of call @callid (sipalg_limit.c: a new call or not)? */
+bool sipalg_expect_has_dialog(struct nf_conn *ct, u64 callid)
+{
+	bool has;
+
+	spin_lock_bh(&nf_conntrack_expect_lock);
+	has = dlg_find(ct, nf_ct_get_id(ct), callid, NULL);
+	spin_unlock_bh(&nf_conntrack_expect_lock);
+	return has;
 }
 
 /* Free the records of @net (every namespace's when NULL) or, with @expired, the expired ones. */
@@ -1051,15 +1067,15 @@ static bool renew_media(struct nf_conn *ct, const struct sipalg_policy *pol,
  * record and may not have one (a cap, memory).
  */
 static bool dlg_replace(struct nf_conn *ct, const struct sipalg_policy *pol,
-			u32 ct_id, u64 callid,
-			enum ip_conntrack_dir dir)
+			u32 ct_id, u64 callid, enum ip_conntrack_dir dir,
+			struct sipalg_limit_src *src)
 {
 	struct nf_conn_help *help = nfct_help(ct);
 	struct sipalg_dialog *d;
 	unsigned int removed = 0;
 
 	spin_lock_bh(&nf_conntrack_expect_lock);
-	d = dlg_get(ct, ct_id, callid);
+	d = dlg_get(ct, ct_id, callid, src);
 	if (d) {
 		removed = dlg_unlink(help, d, dir);
 		d->n[dir] = 0;
@@ -1122,7 +1138,7 @@ static void dlg_commit(struct nf_conn *ct, const struct sipalg_policy *pol,
  * side of the same call (@callid: sipalg_dialog_id()) asked for before
  * (re-INVITE, hold); other calls on the flow keep theirs.  Fills @map with
  * the public port of each m= line whose port was remapped and returns the
- * number of entries.
+ * number of entries.  A new call's record names @src (sipalg_limit.c).
  */
 unsigned int sipalg_expect_media(struct nf_conn *ct,
 				 const struct sipalg_policy *pol,
@@ -1130,7 +1146,8 @@ unsigned int sipalg_expect_media(struct nf_conn *ct,
 				 const struct sip_msg *msg,
 				 const struct sip_plan *plan,
 				 const struct sip_xlat *xlat,
-				 struct sip_port_map *map, u64 callid)
+				 struct sip_port_map *map, u64 callid,
+				 struct sipalg_limit_src *src)
 {
 	struct nf_conntrack_expect *got[SIP_MAX_PINHOLES];
 	unsigned int i, n = 0, n_got = 0;
@@ -1142,7 +1159,7 @@ unsigned int sipalg_expect_media(struct nf_conn *ct,
 	if (renew_media(ct, pol, ct_id, callid, dir, msg, plan, xlat, map, &n))
 		return n;
 	n = 0;
-	if (!dlg_replace(ct, pol, ct_id, callid, dir)) {
+	if (!dlg_replace(ct, pol, ct_id, callid, dir, src)) {
 		sipalg_policy_count(pol, SIPALG_CTR_EXPECT_FAILED);
 		return 0;
 	}

@@ -23,6 +23,10 @@ static const struct nla_policy set_policy[SIPALG_A_MAX + 1] = {
 	[SIPALG_A_ENABLED]	= { .type = NLA_U8 },
 	[SIPALG_A_MODE]		= { .type = NLA_U8 },
 	[SIPALG_A_MALFORMED]	= { .type = NLA_U8 },
+	[SIPALG_A_LIMIT_RATE]	= { .type = NLA_U32 },
+	[SIPALG_A_LIMIT_BURST]	= { .type = NLA_U32 },
+	[SIPALG_A_LIMIT_CALLS]	= { .type = NLA_U32 },
+	[SIPALG_A_OVER_LIMIT]	= { .type = NLA_U8 },
 };
 
 static const struct nla_policy del_policy[SIPALG_A_MAX + 1] = {
@@ -105,10 +109,35 @@ static void not_configured(struct genl_info *info)
 	__err;								\
 })
 
+/* An optional limit attribute @type into *@limit: 0..SIPALG_LIMIT_MAX. */
+static int get_limit(struct genl_info *info, int type, u32 *limit)
+{
+	const struct nlattr *a = info->attrs[type];
+
+	*limit = SIPALG_LIMIT_INHERIT;
+	if (!a)
+		return 0;
+	if (nla_get_u32(a) > SIPALG_LIMIT_MAX) {
+		NL_SET_ERR_MSG_ATTR(info->extack, a,
+				    "a limit must be 0 (none) to 1000000");
+		return -EINVAL;
+	}
+	*limit = nla_get_u32(a);
+	return 0;
+}
+
+static int get_limits(struct genl_info *info, struct sipalg_limits *lim)
+{
+	return get_limit(info, SIPALG_A_LIMIT_RATE, &lim->rate) ?:
+	       get_limit(info, SIPALG_A_LIMIT_BURST, &lim->burst) ?:
+	       get_limit(info, SIPALG_A_LIMIT_CALLS, &lim->calls);
+}
+
 static int iface_set_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct net *net = genl_info_net(info);
 	union sipalg_iface_cfg set = {}, mask = {};
+	struct sipalg_limits lim;
 	int err;
 
 	err = need_ifindex(info);
@@ -123,8 +152,16 @@ static int iface_set_doit(struct sk_buff *skb, struct genl_info *info)
 		err = GET_CHOICE(info, SIPALG_A_MALFORMED,
 				 SIPALG_MALFORMED_ACTION_MAX, &set, &mask,
 				 malformed, "malformed must be 0 (pass) or 1 (drop)");
+	if (!err)
+		err = GET_CHOICE(info, SIPALG_A_OVER_LIMIT, SIPALG_OVER_LIMIT_MAX,
+				 &set, &mask, over_limit,
+				 "over-limit must be 0 (pass) or 1 (drop)");
+	if (!err)
+		err = get_limits(info, &lim);
 	if (err)
 		return err;
+	if (mask.over_limit)
+		set.over_limit++;	/* 0 stands for the module's */
 
 	/* Refuse a bad ifindex before turning conntrack on for it. */
 	rcu_read_lock();
@@ -141,7 +178,7 @@ static int iface_set_doit(struct sk_buff *skb, struct genl_info *info)
 	if (!err) {
 		rtnl_lock();
 		err = sipalg_iface_set(net, ifindex_of(info), &set, &mask,
-				       info->extack);
+				       &lim, info->extack);
 		rtnl_unlock();
 	}
 	if (err == -ENODEV)
@@ -235,16 +272,24 @@ static int fill_iface(struct sk_buff *msg, struct net *net,
 		      int flags)
 {
 	union sipalg_iface_cfg cfg = iface->cfg;
+	struct sipalg_limits lim;
+	bool drop;
 	void *hdr;
 
 	hdr = genlmsg_put(msg, portid, seq, &sipalg_genl_family, flags,
 			  SIPALG_CMD_IFACE_GET);
 	if (!hdr)
 		return -EMSGSIZE;
+	sipalg_policy_limits(iface, &lim, &drop);
 	if (put_ifname(msg, net, iface->ifindex) ||
 	    nla_put_u8(msg, SIPALG_A_ENABLED, cfg.enabled) ||
 	    nla_put_u8(msg, SIPALG_A_MODE, cfg.mode) ||
-	    nla_put_u8(msg, SIPALG_A_MALFORMED, cfg.malformed)) {
+	    nla_put_u8(msg, SIPALG_A_MALFORMED, cfg.malformed) ||
+	    nla_put_u32(msg, SIPALG_A_LIMIT_RATE, lim.rate) ||
+	    nla_put_u32(msg, SIPALG_A_LIMIT_BURST, lim.burst) ||
+	    nla_put_u32(msg, SIPALG_A_LIMIT_CALLS, lim.calls) ||
+	    nla_put_u8(msg, SIPALG_A_OVER_LIMIT,
+		       drop ? SIPALG_OVER_LIMIT_DROP : SIPALG_OVER_LIMIT_PASS)) {
 		genlmsg_cancel(msg, hdr);
 		return -EMSGSIZE;
 	}
@@ -348,6 +393,9 @@ static int stat_attr(unsigned int ctr)
 	SAME(SIPALG_CTR_UNCHANGED_AGGREGATED, SIPALG_STAT_UNCHANGED_AGGREGATED);
 	SAME(SIPALG_CTR_EXPECT_REFUSED_NETNS_CAP,
 	     SIPALG_STAT_EXPECTATIONS_REFUSED_NETNS_CAP);
+	SAME(SIPALG_CTR_LIMITED_RATE, SIPALG_STAT_LIMITED_RATE);
+	SAME(SIPALG_CTR_LIMITED_CALLS, SIPALG_STAT_LIMITED_CALLS);
+	SAME(SIPALG_CTR_LIMIT_UNTRACKED, SIPALG_STAT_LIMIT_UNTRACKED);
 	SAME(SIPALG_CTR_MALFORMED, SIPALG_STAT_MALFORMED_BAD_START_LINE);
 	MALFORMED(SIP_R_BAD_START_LINE, SIPALG_STAT_MALFORMED_BAD_START_LINE);
 	MALFORMED(SIP_R_BAD_HEADER, SIPALG_STAT_MALFORMED_BAD_HEADER);

@@ -116,15 +116,36 @@ struct sipalg_pkt {
 };
 
 /*
+ * sipalg_limit.c: may side @who (the host the pinholes lead to) have the
+ * pinholes the message asks for?  @callid: its call's, NULL for a
+ * registration.  When not, *@drop tells whether the message is dropped:
+ * never on TCP, where that would stall the stream.
+ */
+static bool within_limits(const struct sipalg_pkt *p,
+			  enum ip_conntrack_dir who, const u64 *callid,
+			  struct sipalg_limit_src **src, bool *drop)
+{
+	bool new_call = callid && p->pol.lim.calls &&
+			!sipalg_expect_has_dialog(p->ct, *callid);
+
+	if (sipalg_limit_admit(p->ct, &p->pol, who, new_call, src))
+		return true;
+	*drop = p->pol.over_limit_drop && nf_ct_protonum(p->ct) == IPPROTO_UDP;
+	return false;
+}
+
+/*
  * One well-formed message at @msgoff in the payload: pinholes,
- * registration, rewrite.  Returns how much the message grew.
+ * registration, rewrite.  Returns how much the message grew; *@drop: the
+ * message is to be dropped, unchanged (over a limit).
  */
 static int handle_message(const struct sipalg_pkt *p, unsigned int msgoff,
-			  struct sipalg_scratch *s)
+			  struct sipalg_scratch *s, bool *drop)
 {
 	enum ip_conntrack_dir dir = CTINFO2DIR(p->ctinfo);
 	const u8 *buf = p->skb->data + p->dataoff + msgoff;
 	const struct sip_msg *msg = &s->msg;
+	struct sipalg_limit_src *src;
 	struct sip_xlat x;
 	bool nat;
 
@@ -142,18 +163,23 @@ static int handle_message(const struct sipalg_pkt *p, unsigned int msgoff,
 		sipalg_expect_end_dialog(p->ct, &p->pol,
 					 sipalg_dialog_id(buf, msg));
 	else if (s->plan.n_pinholes) {
-		x.n_media_map = sipalg_expect_media(p->ct, &p->pol, dir, msg,
-						    &s->plan,
-						    nat ? &x : NULL, s->map,
-						    sipalg_dialog_id(buf, msg));
+		u64 callid = sipalg_dialog_id(buf, msg);
+
+		if (within_limits(p, dir, &callid, &src, drop))
+			x.n_media_map = sipalg_expect_media(p->ct, &p->pol, dir,
+							    msg, &s->plan,
+							    nat ? &x : NULL,
+							    s->map, callid, src);
 		if (x.n_media_map) {
 			x.media_map = s->map;
 			sip_plan(buf, msg, &x, &s->plan);
 		}
 	}
-	if (is_register_ok(msg))
+	if (is_register_ok(msg) && within_limits(p, !dir, NULL, &src, drop))
 		sipalg_reg_response(p->skb, p->ct, &p->pol, dir, msg,
 				    nat ? &x : NULL);
+	if (*drop)
+		return 0;
 
 	if (!s->plan.n_edits) {
 		sipalg_policy_count(&p->pol,
@@ -273,7 +299,7 @@ static int help_payload(const struct sipalg_pkt *p, struct sipalg_scratch *s)
 	unsigned int flags = is_stream(p->ct) ? SIP_PARSE_STREAM : 0;
 	enum ip_conntrack_dir dir = CTINFO2DIR(p->ctinfo);
 	enum sip_reason r = SIP_OK;
-	bool first = true;
+	bool first = true, drop = false;
 
 	/*
 	 * sipalg_stream.c: sent again, and the receiver has it all.  Only
@@ -317,7 +343,9 @@ static int help_payload(const struct sipalg_pkt *p, struct sipalg_scratch *s)
 		sipalg_policy_count(&p->pol, SIPALG_CTR_PARSED);
 		/* The message is msg_len long before and msg_len+delta after. */
 		off += s->msg.msg_len;
-		off += handle_message(p, off - s->msg.msg_len, s);
+		off += handle_message(p, off - s->msg.msg_len, s, &drop);
+		if (drop)
+			return NF_DROP;
 		len = p->skb->len - p->dataoff;
 		if (!flags)
 			break;

@@ -276,13 +276,22 @@ static void iface_unlink(struct sipalg_net *sn, struct sipalg_iface *iface)
 	call_rcu(&iface->rcu, iface_free_rcu);
 }
 
+/* A limit given (not SIPALG_LIMIT_INHERIT); the packet path reads it locklessly. */
+static void set_limit(u32 *limit, u32 val)
+{
+	if (val != SIPALG_LIMIT_INHERIT)
+		WRITE_ONCE(*limit, val);
+}
+
 /*
- * Configure @ifindex: the fields of @set whose byte in @mask is non-zero.
+ * Configure @ifindex: the fields of @set whose byte in @mask is non-zero,
+ * and the limits of @lim that are not SIPALG_LIMIT_INHERIT.
  * Everything is checked before anything changes.  RTNL held.
  */
 int sipalg_iface_set(struct net *net, int ifindex,
 		     const union sipalg_iface_cfg *set,
 		     const union sipalg_iface_cfg *mask,
+		     const struct sipalg_limits *lim,
 		     struct netlink_ext_ack *extack)
 {
 	struct sipalg_net *sn = sipalg_pernet(net);
@@ -314,6 +323,8 @@ int sipalg_iface_set(struct net *net, int ifindex,
 			return -ENOMEM;
 		}
 		iface->ifindex = ifindex;
+		iface->lim = (struct sipalg_limits){ SIPALG_LIMIT_INHERIT,
+			SIPALG_LIMIT_INHERIT, SIPALG_LIMIT_INHERIT };
 		cfg.word = 0;
 		cfg.enabled = 1;
 		cfg.mode = SIPALG_MODE_REWRITE;
@@ -325,6 +336,11 @@ int sipalg_iface_set(struct net *net, int ifindex,
 		cfg.mode = set->mode;
 	if (mask->malformed)
 		cfg.malformed = set->malformed;
+	if (mask->over_limit)
+		cfg.over_limit = set->over_limit;
+	set_limit(&iface->lim.rate, lim->rate);
+	set_limit(&iface->lim.burst, lim->burst);
+	set_limit(&iface->lim.calls, lim->calls);
 
 	if (cfg.enabled && !was_enabled)
 		WRITE_ONCE(sn->n_enabled, sn->n_enabled + 1);

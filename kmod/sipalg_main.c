@@ -175,9 +175,12 @@ static int __init sipalg_init(void)
 	ret = sipalg_net_register();
 	if (ret)
 		goto err_nat;
-	ret = sipalg_expect_register();
+	ret = sipalg_limit_register();
 	if (ret)
 		goto err_net_only;
+	ret = sipalg_expect_register();
+	if (ret)
+		goto err_limit;
 	ret = nf_conntrack_helpers_register(sipalg_helpers,
 					    ARRAY_SIZE(sipalg_helpers));
 	if (ret) {
@@ -201,6 +204,8 @@ err_helpers:
 					ARRAY_SIZE(sipalg_helpers));
 err_net:
 	sipalg_expect_unregister();
+err_limit:
+	sipalg_limit_unregister();
 err_net_only:
 	sipalg_net_unregister();
 err_nat:
@@ -217,6 +222,7 @@ static void __exit sipalg_exit(void)
 	nf_conntrack_helpers_unregister(sipalg_helpers,
 					ARRAY_SIZE(sipalg_helpers));
 	sipalg_expect_unregister();
+	sipalg_limit_unregister();
 	sipalg_net_unregister();
 	sipalg_nat_exit();
 	sipalg_help_exit();

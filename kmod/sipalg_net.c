@@ -44,6 +44,9 @@ static const char *const counter_names[SIPALG_CTR_MALFORMED] = {
 	[SIPALG_CTR_UNCHANGED_AGGREGATED] = "unchanged-aggregated",
 	[SIPALG_CTR_EXPECT_REFUSED_NETNS_CAP] =
 		"expectations-refused-netns-cap",
+	[SIPALG_CTR_LIMITED_RATE] = "limited-rate",
+	[SIPALG_CTR_LIMITED_CALLS] = "limited-calls",
+	[SIPALG_CTR_LIMIT_UNTRACKED] = "limit-untracked",
 };
 
 int sipalg_counters_init(struct sipalg_counters *c)

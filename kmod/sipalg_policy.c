@@ -29,6 +29,10 @@ struct choice {
 
 static struct choice mode = { SIP_MODE_REWRITE, { "rewrite", "pinhole" } };
 static struct choice malformed = { SIPALG_MALFORMED_PASS, { "pass", "drop" } };
+static struct choice over_limit = { SIPALG_OVER_LIMIT_PASS, { "pass", "drop" } };
+
+/* The limits of flows no interface's own limit applies to (sipalg_limit.c). */
+static struct sipalg_limits limits = { .rate = 50, .burst = 100, .calls = 256 };
 
 static int choice_set(const char *val, const struct kernel_param *kp)
 {
@@ -58,6 +62,18 @@ static const struct kernel_param_ops choice_ops = {
 	.get = choice_get,
 };
 
+module_param_named(limit_rate, limits.rate, uint, 0644);
+MODULE_PARM_DESC(limit_rate,
+		 "messages asking for pinholes (SDP, 2xx to REGISTER) per second per source address, where an interface sets no other (sipalgctl set IFACE rate N); 0: no limit (default 50)");
+module_param_named(limit_burst, limits.burst, uint, 0644);
+MODULE_PARM_DESC(limit_burst,
+		 "the burst of limit_rate: as many such messages at once (default 100)");
+module_param_named(limit_calls, limits.calls, uint, 0644);
+MODULE_PARM_DESC(limit_calls,
+		 "concurrent calls with pinholes one source address may open; 0: no limit (default 256)");
+module_param_cb(over_limit, &choice_ops, &over_limit, 0644);
+MODULE_PARM_DESC(over_limit,
+		 "a message over a source's limit: pass (default, without new pinholes) or drop (UDP only: TCP passes)");
 module_param_cb(mode, &choice_ops, &mode, 0644);
 MODULE_PARM_DESC(mode,
 		 "for flows an nftables `ct helper` rule assigned (interfaces have their own, see sipalgctl): rewrite (default): rewrite Via/Contact/SDP of translated flows and open pinholes; pinhole: open pinholes only, never change a byte");
@@ -65,10 +81,37 @@ module_param_cb(malformed, &choice_ops, &malformed, 0644);
 MODULE_PARM_DESC(malformed,
 		 "for flows an nftables `ct helper` rule assigned: a message that does not parse strictly: pass (default, unchanged) or drop");
 
+/* A limit, or the module's where @own is SIPALG_LIMIT_INHERIT. */
+static u32 limit_of(const u32 *own, const u32 *module)
+{
+	u32 v = own ? READ_ONCE(*own) : SIPALG_LIMIT_INHERIT;
+
+	if (v == SIPALG_LIMIT_INHERIT)
+		v = READ_ONCE(*module);
+	return min_t(u32, v, SIPALG_LIMIT_MAX);
+}
+
+/*
+ * The limits in force for @iface's flows (@iface NULL: for the flows no
+ * configured interface owns): its own, or the module parameters'.
+ */
+void sipalg_policy_limits(const struct sipalg_iface *iface,
+			  struct sipalg_limits *lim, bool *drop)
+{
+	u8 own = iface ? READ_ONCE(iface->cfg.over_limit) : 0;
+
+	lim->rate = limit_of(iface ? &iface->lim.rate : NULL, &limits.rate);
+	lim->burst = limit_of(iface ? &iface->lim.burst : NULL, &limits.burst);
+	lim->calls = limit_of(iface ? &iface->lim.calls : NULL, &limits.calls);
+	*drop = own ? own - 1 == SIPALG_OVER_LIMIT_DROP :
+		      READ_ONCE(over_limit.val) == SIPALG_OVER_LIMIT_DROP;
+}
+
 /*
  * A flow an interface assigned follows that interface's current settings;
  * once the interface is no longer configured, the settings it had when it
- * assigned the flow.  Other flows follow the module parameters.
+ * assigned the flow (and the module's limits: the flow has no room for
+ * its interface's).  Other flows follow the module parameters.
  */
 void sipalg_policy_get(const struct nf_conn *ct, struct sipalg_policy *pol)
 {
@@ -86,6 +129,8 @@ void sipalg_policy_get(const struct nf_conn *ct, struct sipalg_policy *pol)
 
 	pol->ctrs[0] = &sn->ctrs;
 	pol->ctrs[1] = NULL;
+	iface = d ? sipalg_iface_find(sn, d->ifindex) : NULL;
+	sipalg_policy_limits(iface, &pol->lim, &pol->over_limit_drop);
 	if (!d) {
 		pol->mode = READ_ONCE(mode.val);
 		pol->malformed = READ_ONCE(malformed.val);
@@ -93,7 +138,6 @@ void sipalg_policy_get(const struct nf_conn *ct, struct sipalg_policy *pol)
 	}
 	cfg.mode = d->mode;
 	cfg.malformed = d->malformed;
-	iface = sipalg_iface_find(sn, d->ifindex);
 	if (iface) {
 		cfg.word = READ_ONCE(iface->cfg.word);
 		pol->ctrs[1] = &iface->ctrs;

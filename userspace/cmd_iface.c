@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * enable, disable, show: sipalg per interface, in the style of ip(8).
+ * enable, set, disable, show: sipalg per interface, in the style of ip(8).
  * Interfaces are names here and ifindexes on the wire.
  */
 #include "ctl.h"
@@ -32,8 +32,17 @@ static const char *choice_name(const char *const *names, unsigned int n,
 	return v < n ? names[v] : "unknown";
 }
 
+static const char *const over_limit_names[] = {
+	[SIPALG_OVER_LIMIT_PASS] = "pass",
+	[SIPALG_OVER_LIMIT_DROP] = "drop",
+};
+
 #define MODE_NAME(v) choice_name(mode_names, 2, v)
 #define MALFORMED_NAME(v) choice_name(malformed_names, 2, v)
+#define OVER_LIMIT_NAME(v) choice_name(over_limit_names, 2, v)
+
+/* The limits' bound, as the module checks it (kmod/sipalg_alg.h). */
+#define LIMIT_MAX 1000000
 
 static int lookup_choice(const char *const *names, unsigned int n,
 			 const char *val)
@@ -126,88 +135,202 @@ int ctl_open_iface_arg(int argc, char **argv, void (*usage)(FILE *),
 	return -1;
 }
 
-/* ---------------------------------------------------------------- enable */
+/* ---------------------------------------------------------- enable, set */
+
+#define SETTINGS_HELP \
+	"  mode rewrite   rewrite Via, Contact and SDP of NATed flows and open the\n" \
+	"                 media pinholes (the default for a newly enabled interface)\n" \
+	"  mode pinhole   open the pinholes only, never change a byte\n" \
+	"  malformed pass forward a message that does not parse strictly unchanged\n" \
+	"                 (default)\n" \
+	"  malformed drop drop it\n" \
+	"  rate N         messages asking for pinholes (SDP, 2xx to REGISTER) per\n" \
+	"                 second from one source address (default: the module's\n" \
+	"                 limit_rate, 50); 0: no limit\n" \
+	"  burst N        as many at once (default: limit_burst, 100)\n" \
+	"  calls N        concurrent calls with pinholes per source address\n" \
+	"                 (default: limit_calls, 256); 0: no limit\n" \
+	"  over-limit pass  a message over a limit passes without new pinholes\n" \
+	"                 (default: the module's over_limit, pass)\n" \
+	"  over-limit drop  it is dropped (UDP; on TCP it always passes)\n" \
+	"Limits are 0 to 1000000.  A setting left out keeps its current value.\n" \
+	"Needs CAP_NET_ADMIN.\n" \
+	"Exit status: 0 done, 1 refused (the reason is printed), 2 usage error,\n" \
+	"3 module not loaded, 4 permission denied.\n"
 
 static void enable_usage(FILE *f)
 {
-	fputs("Usage: sipalgctl enable IFACE [mode rewrite|pinhole] [malformed pass|drop]\n"
+	fputs("Usage: sipalgctl enable IFACE [SETTING VALUE]...\n"
 	      "Handle the SIP flows whose first packet enters or leaves through IFACE.\n"
-	      "  mode rewrite   rewrite Via, Contact and SDP of NATed flows and open the\n"
-	      "                 media pinholes (the default for a newly enabled interface)\n"
-	      "  mode pinhole   open the pinholes only, never change a byte\n"
-	      "  malformed pass forward a message that does not parse strictly unchanged\n"
-	      "                 (default)\n"
-	      "  malformed drop drop it\n"
-	      "A setting left out keeps its current value.  Needs CAP_NET_ADMIN.\n"
-	      "Exit status: 0 done, 1 refused (the reason is printed), 2 usage error,\n"
-	      "3 module not loaded, 4 permission denied.\n", f);
+	      SETTINGS_HELP, f);
 }
 
-int cmd_enable(int argc, char **argv)
+static void set_usage(FILE *f)
 {
+	fputs("Usage: sipalgctl set IFACE SETTING VALUE [SETTING VALUE]...\n"
+	      "Change the settings of an interface sipalg is configured on (enabled or\n"
+	      "not; `enable` configures one).\n"
+	      SETTINGS_HELP, f);
+}
+
+/* Settings given on the command line: -1 or UINT32_MAX where left out. */
+struct settings {
+	int mode, malformed, over_limit;
+	uint32_t rate, burst, calls;
+};
+
+static int parse_choice(const char *key, const char *val,
+			const char *const *names, int *out)
+{
+	*out = val ? lookup_choice(names, 2, val) : -1;
+	if (*out >= 0)
+		return 0;
+	fprintf(stderr, "sipalgctl: %s '%s' is not valid: use %s or %s\n", key,
+		val ? val : "", names[0], names[1]);
+	return -1;
+}
+
+/* A limit: decimal digits only, 0 to LIMIT_MAX. */
+static int parse_limit(const char *key, const char *val, uint32_t *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (val && val[0] >= '0' && val[0] <= '9') {
+		v = strtoul(val, &end, 10);
+		if (!*end && v <= LIMIT_MAX) {
+			*out = (uint32_t)v;
+			return 0;
+		}
+	}
+	fprintf(stderr, "sipalgctl: %s '%s' is not valid: give 0 to %d\n", key,
+		val ? val : "", LIMIT_MAX);
+	return -1;
+}
+
+/* KEY VALUE pairs from argv[@i] on; 0, or -1 when one is not valid. */
+static int parse_settings(int argc, char **argv, int i, const char *cmd,
+			  void (*usage)(FILE *), struct settings *s)
+{
+	*s = (struct settings){ -1, -1, -1, UINT32_MAX, UINT32_MAX, UINT32_MAX };
+	for (; i < argc; i += 2) {
+		const char *key = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+		int err;
+
+		if (!strcmp(key, "mode"))
+			err = parse_choice(key, val, mode_names, &s->mode);
+		else if (!strcmp(key, "malformed"))
+			err = parse_choice(key, val, malformed_names, &s->malformed);
+		else if (!strcmp(key, "over-limit"))
+			err = parse_choice(key, val, over_limit_names, &s->over_limit);
+		else if (!strcmp(key, "rate"))
+			err = parse_limit(key, val, &s->rate);
+		else if (!strcmp(key, "burst"))
+			err = parse_limit(key, val, &s->burst);
+		else if (!strcmp(key, "calls"))
+			err = parse_limit(key, val, &s->calls);
+		else {
+			fprintf(stderr, "sipalgctl: %s: unknown argument '%s'\n", cmd, key);
+			usage(stderr);
+			err = -1;
+		}
+		if (err)
+			return -1;
+	}
+	return 0;
+}
+
+static void put_settings(struct nlmsghdr *nlh, const struct settings *s)
+{
+	if (s->mode >= 0)
+		mnl_attr_put_u8(nlh, SIPALG_A_MODE, (uint8_t)s->mode);
+	if (s->malformed >= 0)
+		mnl_attr_put_u8(nlh, SIPALG_A_MALFORMED, (uint8_t)s->malformed);
+	if (s->over_limit >= 0)
+		mnl_attr_put_u8(nlh, SIPALG_A_OVER_LIMIT, (uint8_t)s->over_limit);
+	if (s->rate != UINT32_MAX)
+		mnl_attr_put_u32(nlh, SIPALG_A_LIMIT_RATE, s->rate);
+	if (s->burst != UINT32_MAX)
+		mnl_attr_put_u32(nlh, SIPALG_A_LIMIT_BURST, s->burst);
+	if (s->calls != UINT32_MAX)
+		mnl_attr_put_u32(nlh, SIPALG_A_LIMIT_CALLS, s->calls);
+}
+
+/* Is @ifindex configured?  0 yes, else an exit status (printed). */
+static int configured(const char *ifname, unsigned int ifindex)
+{
+	struct iface_entry *v;
+	size_t n, i;
+	int ret = ctl_iface_list(&v, &n);
+
+	if (ret)
+		return ret;
+	for (i = 0; i < n && v[i].ifindex != ifindex; i++)
+		;
+	free(v);
+	if (i < n)
+		return EXIT_OK;
+	fprintf(stderr, "sipalgctl: sipalg is not configured on '%s' (use enable)\n", ifname);
+	return EXIT_FAIL;
+}
+
+/* enable (@enable) or set IFACE SETTING VALUE... */
+static int iface_set(int argc, char **argv, bool enable)
+{
+	void (*usage)(FILE *) = enable ? enable_usage : set_usage;
+	const char *cmd = enable ? "enable" : "set";
 	char buf[SGENL_MSG_SIZE];
-	int mode = -1, malformed = -1, i, ret;
 	unsigned int ifindex;
 	struct nlmsghdr *nlh;
+	struct settings s;
 	struct sgenl g;
 	const char *ifname;
+	int ret;
 
-	ret = ctl_options(argc, argv, enable_usage, NULL, NULL, NULL);
+	ret = ctl_options(argc, argv, usage, NULL, NULL, NULL);
 	if (ret >= 0)
 		return ret;
-	if (optind >= argc) {
-		enable_usage(stderr);
+	if (optind >= argc || (!enable && optind + 1 >= argc)) {
+		usage(stderr);
 		return EXIT_USAGE;
 	}
 	ifname = argv[optind];
-	for (i = optind + 1; i < argc; i += 2) {
-		const char *key = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
-
-		if (!strcmp(key, "mode")) {
-			mode = val ? lookup_choice(mode_names, 2, val) : -1;
-			if (mode < 0) {
-				fprintf(stderr, "sipalgctl: mode '%s' is not valid: use rewrite or pinhole\n",
-					val ? val : "");
-				return EXIT_USAGE;
-			}
-		} else if (!strcmp(key, "malformed")) {
-			malformed = val ? lookup_choice(malformed_names, 2, val) : -1;
-			if (malformed < 0) {
-				fprintf(stderr, "sipalgctl: malformed '%s' is not valid: use pass or drop\n",
-					val ? val : "");
-				return EXIT_USAGE;
-			}
-		} else {
-			fprintf(stderr, "sipalgctl: enable: unknown argument '%s'\n", key);
-			enable_usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
+	if (parse_settings(argc, argv, optind + 1, cmd, usage, &s))
+		return EXIT_USAGE;
 
 	ret = sgenl_open(&g);
 	if (ret)
 		return ret;
 	ifindex = sgenl_ifindex(ifname);
-	if (!ifindex) {
+	ret = !ifindex ? EXIT_FAIL : enable ? EXIT_OK : configured(ifname, ifindex);
+	if (ret) {
 		sgenl_close(&g);
-		return EXIT_FAIL;
+		return ret;
 	}
 	nlh = sgenl_request(&g, buf, SIPALG_CMD_IFACE_SET, false);
 	mnl_attr_put_u32(nlh, SIPALG_A_IFINDEX, ifindex);
-	mnl_attr_put_u8(nlh, SIPALG_A_ENABLED, 1);
-	if (mode >= 0)
-		mnl_attr_put_u8(nlh, SIPALG_A_MODE, (uint8_t)mode);
-	if (malformed >= 0)
-		mnl_attr_put_u8(nlh, SIPALG_A_MALFORMED, (uint8_t)malformed);
+	if (enable)
+		mnl_attr_put_u8(nlh, SIPALG_A_ENABLED, 1);
+	put_settings(nlh, &s);
 	ret = sgenl_talk(&g, nlh, NULL, NULL);
 	if (ret) {
 		char ctx[64];
 
-		snprintf(ctx, sizeof(ctx), "cannot enable sipalg on '%s'", ifname);
+		snprintf(ctx, sizeof(ctx), "cannot %s sipalg on '%s'", cmd, ifname);
 		ret = sgenl_fail(&g, ret, ctx);
 	}
 	sgenl_close(&g);
 	return ret;
+}
+
+int cmd_enable(int argc, char **argv)
+{
+	return iface_set(argc, argv, true);
+}
+
+int cmd_set(int argc, char **argv)
+{
+	return iface_set(argc, argv, false);
 }
 
 /* --------------------------------------------------------------- disable */
@@ -290,7 +413,8 @@ static void show_usage(FILE *f)
 {
 	fputs("Usage: sipalgctl show [-j|--json] [IFACE]\n"
 	      "Show the interfaces sipalg is configured on (enabled or disabled, mode,\n"
-	      "malformed action), or IFACE's settings (\"off\" when none).\n"
+	      "malformed action, the limits in force and the over-limit action), or\n"
+	      "IFACE's settings (\"off\" when none).\n"
 	      "Exit status: 0 done, 1 failed, 2 usage error, 3 module not loaded.\n", f);
 }
 
@@ -322,6 +446,14 @@ static int iface_cb(const struct nlmsghdr *nlh, void *data)
 	e->enabled = tb[SIPALG_A_ENABLED] && mnl_attr_get_u8(tb[SIPALG_A_ENABLED]);
 	e->mode = tb[SIPALG_A_MODE] ? mnl_attr_get_u8(tb[SIPALG_A_MODE]) : 0;
 	e->malformed = tb[SIPALG_A_MALFORMED] ? mnl_attr_get_u8(tb[SIPALG_A_MALFORMED]) : 0;
+	e->has_limits = tb[SIPALG_A_LIMIT_RATE] && tb[SIPALG_A_LIMIT_BURST] &&
+			tb[SIPALG_A_LIMIT_CALLS] && tb[SIPALG_A_OVER_LIMIT];
+	if (e->has_limits) {
+		e->rate = mnl_attr_get_u32(tb[SIPALG_A_LIMIT_RATE]);
+		e->burst = mnl_attr_get_u32(tb[SIPALG_A_LIMIT_BURST]);
+		e->calls = mnl_attr_get_u32(tb[SIPALG_A_LIMIT_CALLS]);
+		e->over_limit = mnl_attr_get_u8(tb[SIPALG_A_OVER_LIMIT]);
+	}
 	return MNL_CB_OK;
 }
 
@@ -357,11 +489,15 @@ static void show_entry(struct json *j, const struct iface_entry *e,
 {
 	if (!j) {
 		if (configured)
-			printf("%s: %s mode %s malformed %s\n", e->name,
+			printf("%s: %s mode %s malformed %s", e->name,
 			       e->enabled ? "enabled" : "disabled",
 			       MODE_NAME(e->mode), MALFORMED_NAME(e->malformed));
 		else
-			printf("%s: off\n", e->name);
+			printf("%s: off", e->name);
+		if (configured && e->has_limits)
+			printf(" rate %u burst %u calls %u over-limit %s", e->rate,
+			       e->burst, e->calls, OVER_LIMIT_NAME(e->over_limit));
+		putchar('\n');
 		return;
 	}
 	json_obj_begin(j);
@@ -383,6 +519,16 @@ static void show_entry(struct json *j, const struct iface_entry *e,
 		json_str(j, MALFORMED_NAME(e->malformed));
 	else
 		json_null(j);
+	if (configured && e->has_limits) {
+		json_key(j, "rate");
+		json_int(j, e->rate);
+		json_key(j, "burst");
+		json_int(j, e->burst);
+		json_key(j, "calls");
+		json_int(j, e->calls);
+		json_key(j, "over_limit");
+		json_str(j, OVER_LIMIT_NAME(e->over_limit));
+	}
 	json_obj_end(j);
 }
 

@@ -32,6 +32,9 @@ static const char *const stat_names[SIPALG_STAT_MALFORMED_BAD_START_LINE] = {
 	[SIPALG_STAT_EXPECTATIONS_REFUSED_DESTINATION] = "expectations-refused-destination",
 	[SIPALG_STAT_UNCHANGED_AGGREGATED] = "unchanged-aggregated",
 	[SIPALG_STAT_EXPECTATIONS_REFUSED_NETNS_CAP] = "expectations-refused-netns-cap",
+	[SIPALG_STAT_LIMITED_RATE] = "limited-rate",
+	[SIPALG_STAT_LIMITED_CALLS] = "limited-calls",
+	[SIPALG_STAT_LIMIT_UNTRACKED] = "limit-untracked",
 };
 
 /* The kernel checks that these follow enum sip_reason; so can we. */

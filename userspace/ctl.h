@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 int cmd_enable(int argc, char **argv);
+int cmd_set(int argc, char **argv);
 int cmd_disable(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
@@ -21,6 +22,8 @@ struct iface_entry {
 	char name[IF_NAMESIZE];
 	bool enabled;
 	unsigned int mode, malformed;
+	bool has_limits;		/* a module that knows the limits */
+	unsigned int rate, burst, calls, over_limit;
 };
 
 /* The interfaces configured in this namespace (*v malloc'd); 0 or an exit status. */

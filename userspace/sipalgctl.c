@@ -27,6 +27,7 @@ struct subcommand {
 static const struct subcommand subcommands[] = {
 #ifndef SIPALGCTL_OFFLINE_ONLY	/* userspace/Makefile NETLINK=0 */
 	{ "enable", cmd_enable, false, "handle SIP flows through an interface (mode, malformed action)" },
+	{ "set", cmd_set, false, "change an interface's settings (mode, limits per source)" },
 	{ "disable", cmd_disable, false, "stop handling new flows through an interface (--flush: and its flows)" },
 	{ "show", cmd_show, true, "show the interfaces sipalg is configured on" },
 	{ "stats", cmd_stats, true, "print (or --reset) the counters of the namespace or an interface" },

@@ -95,10 +95,16 @@ completion_offers() {
 	grep -qw lo <<<"$got" || return 1
 	got=$(complete_words sipalgctl enable lo "" | tr '\n' ' ')
 	echo "sipalgctl enable lo <TAB>: $got"
-	[ "$got" = "malformed mode " ] || return 1
+	[ "$got" = "burst calls malformed mode over-limit rate " ] || return 1
 	got=$(complete_words sipalgctl enable lo mode "" | tr '\n' ' ')
 	echo "sipalgctl enable lo mode <TAB>: $got"
 	[ "$got" = "pinhole rewrite " ] || return 1
+	got=$(complete_words sipalgctl set lo over-limit "" | tr '\n' ' ')
+	echo "sipalgctl set lo over-limit <TAB>: $got"
+	[ "$got" = "drop pass " ] || return 1
+	got=$(complete_words sipalgctl set lo rate "" | tr '\n' ' ')
+	echo "sipalgctl set lo rate <TAB>: $got"
+	[ -z "${got// /}" ] || return 1
 	got=$(complete_words sipalgctl disable lo --f | tr '\n' ' ')
 	echo "sipalgctl disable lo --f<TAB>: $got"
 	[ "$got" = "--flush " ] || return 1

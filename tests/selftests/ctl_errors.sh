@@ -99,7 +99,7 @@ user_namespaces() {
 	local own
 	own=$(unshare --user --map-root-user --net sh -c "$CTL enable lo && $CTL show") || return 1
 	echo "in a network namespace it owns: $own"
-	[ "$own" = "lo: enabled mode rewrite malformed pass" ]
+	[ "$own" = "lo: enabled mode rewrite malformed pass rate 50 burst 100 calls 256 over-limit pass" ]
 }
 # A chroot (scripts/vm runs the tests in one) may not create user namespaces.
 if unshare --user --map-root-user true 2>/dev/null; then

@@ -45,7 +45,8 @@ enabled_on_wan0_only() {
 	echo "show -j: $got"
 	[ "$got" = "$(jq -nc --argjson w "$(rtr cat /sys/class/net/wan0/ifindex)" \
 		'[{ifname: "wan0", ifindex: $w, configured: true, enabled: true,
-		   mode: "rewrite", malformed: "pass"}]')" ]
+		   mode: "rewrite", malformed: "pass", rate: 50, burst: 100,
+		   calls: 256, over_limit: "pass"}]')" ]
 }
 ktap_check "enable wan0: show lists wan0 only, enabled, rewrite, pass" enabled_on_wan0_only
 

@@ -25,7 +25,7 @@ command -v jq >/dev/null || have_jq=0
 
 rows=$(grep -v '^#' "$CORPUS/cases.tsv" | grep -c .)
 echo "KTAP version 1"
-echo "1..$((rows * 2 + 20))"
+echo "1..$((rows * 2 + 30))"
 
 # every corpus case through `rewrite` (stdout byte for byte, exit code) ...
 while IFS=$'\t' read -r name file args verdict off expect _; do
@@ -93,6 +93,25 @@ check "stdin as -" bash -c "'$CTL' rewrite $S - <'$CORPUS/ack.sip' | cmp -s - '$
 check "parse human form names the top Via" bash -c "'$CTL' parse '$CORPUS/invite_sdp.sip' | grep -q 'via\[0\] UDP 192.168.1.2:5060'"
 check "rewrite -v lists edits and pinholes on stderr only" bash -c \
 	"'$CTL' rewrite -v $S --media-port 4000=40000 --media-port 4002=40002 '$CORPUS/invite_sdp.sip' 2>'$TMP/v' | cmp -s - '$CORPUS/expect/invite_sdp.out' && grep -q '^edit via' '$TMP/v' && grep -q '^pinhole rtp udp 192.168.1.2:4000' '$TMP/v'"
+
+# the limit settings of enable and set: parsed before the module is asked,
+# so a bad value exits 2 with its reason whether or not sipalg is loaded
+usage2() { # ERRTEXT ARGS...: exit 2, ERRTEXT on stderr, nothing on stdout
+	local want=$1; shift
+	"$CTL" "$@" >"$TMP/o" 2>"$TMP/e"
+	[ $? -eq 2 ] && [ ! -s "$TMP/o" ] && grep -qF -- "$want" "$TMP/e"
+}
+check "set: a rate that is not a number exits 2" usage2 "rate 'x' is not valid: give 0 to 1000000" set lo rate x
+check "set: a rate over 1000000 exits 2" usage2 "rate '1000001' is not valid" set lo rate 1000001
+check "set: a negative calls exits 2 (an unknown option)" usage2 "invalid option -- '1'" set lo calls -1
+check "set: a burst with a unit exits 2" usage2 "burst '5k' is not valid" set lo burst 5k
+check "set: a limit without its value exits 2" usage2 "burst '' is not valid" set lo rate 5 burst
+check "set: over-limit other than pass or drop exits 2" usage2 "over-limit 'reject' is not valid: use pass or drop" set lo over-limit reject
+check "enable takes the limits too" usage2 "calls 'many' is not valid" enable lo rate 10 calls many
+check "set without a setting exits 2 with usage" usage2 "Usage: sipalgctl set IFACE SETTING VALUE" set lo
+check "set: an unknown setting exits 2 naming it" usage2 "set: unknown argument 'speed'" set lo speed 5
+check "set --help documents the limits and that TCP always passes" bash -c \
+	"'$CTL' set --help | grep -q '^  rate N' && '$CTL' set --help | grep -q 'on TCP it always passes'"
 
 echo "# cli tests: $((n - fail)) passed, $fail failed"
 [ $fail -eq 0 ]

@@ -14,7 +14,7 @@ _sipalgctl_ifaces() {
 
 _sipalgctl() {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-	local cmds="enable disable show stats flows parse rewrite probe reflect"
+	local cmds="enable set disable show stats flows parse rewrite probe reflect"
 	local reads="show stats flows parse probe"
 	local at=1 cmd i nargs=0 word
 
@@ -41,15 +41,16 @@ _sipalgctl() {
 	done
 
 	case $cmd in
-	enable)
+	enable | set)
 		case $prev in
 		mode) COMPREPLY=($(compgen -W "rewrite pinhole" -- "$cur")) ;;
-		malformed) COMPREPLY=($(compgen -W "pass drop" -- "$cur")) ;;
+		malformed | over-limit) COMPREPLY=($(compgen -W "pass drop" -- "$cur")) ;;
+		rate | burst | calls) ;;	# a number
 		*)
 			if [ "$nargs" -eq 0 ]; then
 				COMPREPLY=($(compgen -W "$(_sipalgctl_ifaces) --help" -- "$cur"))
 			else
-				COMPREPLY=($(compgen -W "mode malformed" -- "$cur"))
+				COMPREPLY=($(compgen -W "mode malformed rate burst calls over-limit" -- "$cur"))
 			fi
 			;;
 		esac

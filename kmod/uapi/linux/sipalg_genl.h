@@ -8,16 +8,20 @@
  * CAP_NET_ADMIN in the namespace's user namespace; every refused request
  * carries an extended-ACK message and changes nothing.
  *
- *   IFACE_SET    IFINDEX [ENABLED] [MODE] [MALFORMED]
+ *   IFACE_SET    IFINDEX [ENABLED] [MODE] [MALFORMED] [LIMIT_RATE]
+ *                [LIMIT_BURST] [LIMIT_CALLS] [OVER_LIMIT]
  *                configure an interface; attributes left out keep their
- *                value (a new entry: enabled, rewrite, pass)
+ *                value (a new entry: enabled, rewrite, pass, and the
+ *                limits of the module parameters, which it follows until
+ *                they are set on it)
  *   IFACE_DEL    IFINDEX [FLUSH]
  *                forget an interface (its new flows are left alone); with
  *                FLUSH also detach the helper and remove the pinholes of
  *                the flows it assigned; replies FLUSHED_FLOWS and
  *                FLUSHED_EXPECTATIONS then
  *   IFACE_GET    IFINDEX, or a dump of every configured interface; replies
- *                IFINDEX IFNAME ENABLED MODE MALFORMED
+ *                IFINDEX IFNAME ENABLED MODE MALFORMED LIMIT_RATE
+ *                LIMIT_BURST LIMIT_CALLS OVER_LIMIT (the values in force)
  *   STATS_GET    [IFINDEX]: the namespace's counters, or the interface's;
  *                replies [IFINDEX] STATS
  *   STATS_RESET  [IFINDEX]: that interface's counters, or the namespace's
@@ -67,6 +71,12 @@ enum sipalg_attr {
 					 * the Call-ID (never the Call-ID) */
 	SIPALG_A_CALL_PINHOLE,		/* u32, replies only, one per pinhole:
 					 * SIPALG_CALL_PINHOLE() */
+	SIPALG_A_LIMIT_RATE,		/* u32: pinhole-asking messages per
+					 * second per source; 0: no limit */
+	SIPALG_A_LIMIT_BURST,		/* u32: the rate's burst; 0 is 1 */
+	SIPALG_A_LIMIT_CALLS,		/* u32: concurrent calls per source;
+					 * 0: no limit */
+	SIPALG_A_OVER_LIMIT,		/* u8: enum sipalg_over_limit */
 
 	__SIPALG_A_MAX,
 	SIPALG_A_MAX = __SIPALG_A_MAX - 1
@@ -98,6 +108,18 @@ enum sipalg_malformed {
 
 	__SIPALG_MALFORMED_ACTION_MAX,
 	SIPALG_MALFORMED_ACTION_MAX = __SIPALG_MALFORMED_ACTION_MAX - 1
+};
+
+/*
+ * What happens to a message over a source's limit.  On TCP it always
+ * passes: dropping a segment would stall the stream.
+ */
+enum sipalg_over_limit {
+	SIPALG_OVER_LIMIT_PASS,		/* forwarded, no new pinholes, counted */
+	SIPALG_OVER_LIMIT_DROP,		/* dropped (UDP), counted */
+
+	__SIPALG_OVER_LIMIT_MAX,
+	SIPALG_OVER_LIMIT_MAX = __SIPALG_OVER_LIMIT_MAX - 1
 };
 
 /* The class of a sipalg pinhole, as conntrack lists it (CTA_EXPECT_CLASS). */
@@ -132,6 +154,9 @@ enum sipalg_stat {
 	SIPALG_STAT_EXPECTATIONS_REFUSED_DESTINATION, /* expectations-refused-destination */
 	SIPALG_STAT_UNCHANGED_AGGREGATED,	/* unchanged-aggregated */
 	SIPALG_STAT_EXPECTATIONS_REFUSED_NETNS_CAP, /* expectations-refused-netns-cap */
+	SIPALG_STAT_LIMITED_RATE,		/* limited-rate */
+	SIPALG_STAT_LIMITED_CALLS,		/* limited-calls */
+	SIPALG_STAT_LIMIT_UNTRACKED,		/* limit-untracked */
 	SIPALG_STAT_MALFORMED_BAD_START_LINE,	/* malformed-bad-start-line */
 	SIPALG_STAT_MALFORMED_BAD_HEADER,
 	SIPALG_STAT_MALFORMED_BAD_LINE_END,

@@ -78,7 +78,7 @@ printf '%s' "$sdp" >>"$D/invite"
 # ------------------------------------------------------------ setup
 
 topo_setup || { echo "topology setup failed" >&2; exit 1; }
-sipalg_load max_expectations=$((2 * (PHONES + 2 * CALLS))) \
+sipalg_load limit_rate=0 limit_calls=0 max_expectations=$((2 * (PHONES + 2 * CALLS))) \
 	max_netns_expectations=$((2 * (PHONES + 2 * CALLS))) ||
 	{ echo "sipalg does not load" >&2; exit 1; }
 modprobe nf_nat_sip || { echo "nf_nat_sip does not load" >&2; exit 1; }
