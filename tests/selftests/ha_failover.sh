@@ -172,7 +172,7 @@ alg_setup() {
 				ct helper sip-tcp { type "sip" protocol tcp; l3proto inet; }
 				chain forward {
 					type filter hook forward priority filter; policy accept;
-					oifname "wan0" udp dport 5060 ct helper set "sip-udp"
+					oifname "wan0" udp dport { 5060, 5070 } ct helper set "sip-udp"
 					oifname "wan0" tcp dport 5060 ct helper set "sip-tcp"
 				}
 			}
@@ -382,6 +382,9 @@ before_failover() {
 	echo "rtr1 before the failover:"
 	r1 conntrack -L 2>&1
 	r1 conntrack -L expect 2>&1
+	echo "rtr1's flows and pinholes, as ctnetlink reports them:"
+	r1 python3 "$PEERS_DIR/ct_nl.py" ct 2>&1
+	r1 python3 "$PEERS_DIR/ct_nl.py" expect 2>&1
 	echo "rtr1's internal cache:"
 	ctd rtr1 -i ct 2>&1
 	echo "rtr2's external cache:"
@@ -404,6 +407,8 @@ failover() {
 	echo "rtr2 after the commit:"
 	r2 conntrack -L 2>&1
 	r2 conntrack -L expect 2>&1
+	r2 python3 "$PEERS_DIR/ct_nl.py" ct 2>&1
+	r2 python3 "$PEERS_DIR/ct_nl.py" expect 2>&1
 	tail -n 20 "$SELFTEST_TMP/rtr2/conntrackd.log"
 }
 
@@ -426,6 +431,7 @@ rtcp_after_failover() {
 	done
 	echo "the peer's RTCP to $PUBLIC_IP:$((OFFER_PORT + 1)): $(udp_sink_count rtcp) datagrams reached the phone"
 	echo "rtr2's expectations: $(r2 conntrack -L expect 2>/dev/null | tr '\n' ';')"
+	echo "rtr2's flows to port $((OFFER_PORT + 1)): $(r2 conntrack -L -p udp --orig-port-dst $((OFFER_PORT + 1)) 2>/dev/null)"
 	[ "$(udp_sink_count rtcp)" -gt 0 ]
 }
 
