@@ -89,6 +89,7 @@ ha_cleanup() {
 	done
 	PIDS=()
 	peers_stop
+	capture_stop
 	for ns in lan wan $ROUTERS; do
 		ip netns exec "$ns" nft flush ruleset 2>/dev/null
 		ip netns del "$ns" 2>/dev/null
@@ -369,6 +370,7 @@ before_failover() {
 	echo "RTP through rtr1: phone got $(rtp_rx phone-rtp), peer $(rtp_rx peer-rtp)"
 	rtp_grows phone-rtp 0 25 && rtp_grows peer-rtp 0 25 || return 1
 
+	capture_start wan br0 "tcp-wan-$helper" 'tcp port 5060' || return 1
 	: >"$SELFTEST_TMP/tcp-tx"
 	phone_start tcp-phone tcp "$TCP_PHONE_IP" "$TCP_PEER_IP" "$SELFTEST_TMP/tcp-tx" ||
 		return 1
@@ -383,8 +385,8 @@ before_failover() {
 	r1 conntrack -L 2>&1
 	r1 conntrack -L expect 2>&1
 	echo "rtr1's flows and pinholes, as ctnetlink reports them:"
-	r1 python3 "$PEERS_DIR/ct_nl.py" ct 2>&1
-	r1 python3 "$PEERS_DIR/ct_nl.py" expect 2>&1
+	r1 python3 "$PEERS_DIR/ct_nl.py" ct 2>&1 | tee "$SELFTEST_TMP/rtr1.ct"
+	r1 python3 "$PEERS_DIR/ct_nl.py" expect 2>&1 | tee "$SELFTEST_TMP/rtr1.exp"
 	echo "rtr1's internal cache:"
 	ctd rtr1 -i ct 2>&1
 	echo "rtr2's external cache:"
@@ -407,9 +409,33 @@ failover() {
 	echo "rtr2 after the commit:"
 	r2 conntrack -L 2>&1
 	r2 conntrack -L expect 2>&1
-	r2 python3 "$PEERS_DIR/ct_nl.py" ct 2>&1
-	r2 python3 "$PEERS_DIR/ct_nl.py" expect 2>&1
+	echo "rtr2's flows and pinholes, as ctnetlink reports them:"
+	r2 python3 "$PEERS_DIR/ct_nl.py" ct 2>&1 | tee "$SELFTEST_TMP/rtr2.ct"
+	r2 python3 "$PEERS_DIR/ct_nl.py" expect 2>&1 | tee "$SELFTEST_TMP/rtr2.exp"
 	tail -n 20 "$SELFTEST_TMP/rtr2/conntrackd.log"
+}
+
+# 1. rtr1 names the function of each pinhole it translates (CTA_EXPECT_FN):
+# conntrackd carries the name, and ctnetlink recreates the pinhole with
+# the function registered under it.
+pinholes_named() {
+	local nat unnamed
+	nat=$(grep -c ' nat-to=' "$SELFTEST_TMP/rtr1.exp")
+	unnamed=$(grep ' nat-to=' "$SELFTEST_TMP/rtr1.exp" | grep -c ' fn=none')
+	echo "rtr1's translated pinholes: $nat, without a function's name: $unnamed"
+	echo "the same pinholes on rtr2 after the commit:"
+	cat "$SELFTEST_TMP/rtr2.exp"
+	[ "$nat" -gt 0 ] && [ "$unnamed" = 0 ]
+}
+
+# 3. rtr2 took the TCP flow over with rtr1's sequence adjustment.
+seqadj_synced() {
+	local a b
+	a=$(grep '^proto=6 .*seqadj' "$SELFTEST_TMP/rtr1.ct")
+	b=$(grep '^proto=6 .*seqadj' "$SELFTEST_TMP/rtr2.ct")
+	echo "rtr1: ${a:-no adjustment}"
+	echo "rtr2: ${b:-no adjustment}"
+	[ -n "$a" ] && [ "${a#* seqadj}" = "${b#* seqadj}" ]
 }
 
 # 1. RTP both ways through rtr2, and the RTCP pinhole opened on rtr1.
@@ -486,8 +512,11 @@ tcp_after_failover() {
 	local helper=$1 off=0 f want
 	if ! phone tcp-phone reinvite 22100 || ! phone tcp-phone bye; then
 		r2 conntrack -L -p tcp 2>&1
-		echo "the TCP peer got $(wc -c <"$TCP_RX") bytes:"
-		tail -c 600 "$TCP_RX"
+		echo "the TCP peer got $(wc -c <"$TCP_RX") bytes; the segments on wan:"
+		capture_stop
+		tshark -r "$SELFTEST_TMP/tcp-wan-$helper.pcapng" -T fields \
+			-e frame.time_relative -e ip.src -e ip.dst -e tcp.seq_raw \
+			-e tcp.ack_raw -e tcp.len -e tcp.flags.str 2>&1 | tail -n 30
 		return 1
 	fi
 	[ "$helper" = sipalg ] || return 0
@@ -563,12 +592,16 @@ run_scenario() {
 		failover
 	step "$h" rtp "1. RTP flows both ways through rtr2 within 10 s" \
 		media_after_failover
+	step "$h" named "1. rtr1 names the function of each pinhole it translates (conntrackd carries it)" \
+		pinholes_named
 	step "$h" rtcp "1. a pinhole rtr1 opened lets the peer's first RTCP in through rtr2" \
 		rtcp_after_failover
 	step "$h" reinvite "2. the re-INVITE is rewritten on rtr2" reinvite "$h"
 	step "$h" moved "2. the peer's RTP reaches the phone's new port through rtr2's pinhole" \
 		moved_media
 	step "$h" bye "2. the BYE is rewritten on rtr2 and removes the pinholes it opened for the call" bye "$h"
+	step "$h" seqadj "3. rtr2 committed the TCP flow with rtr1's sequence adjustment" \
+		seqadj_synced
 	step "$h" tcp "3. TCP: re-INVITE and BYE answered, the peer gets exactly the rewritten stream" \
 		tcp_after_failover "$h"
 	step "$h" reg "4. rtr2 keeps the registration's flow ${CHECK4_AT} s after it was made" \
@@ -581,7 +614,7 @@ run_scenario() {
 	done
 }
 
-ktap_header 12
+ktap_header 14
 START=$SECONDS
 sipalg_unload
 klog_mark "failover between routers synced by conntrackd"
@@ -601,7 +634,7 @@ ha_cleanup
 ktap_diag "outcome, check by check:"
 {
 	printf '%-10s %-8s %s\n' check sipalg in-tree
-	for k in commit rtp rtcp reinvite moved bye tcp reg incoming; do
+	for k in commit rtp named rtcp reinvite moved bye seqadj tcp reg incoming; do
 		printf '%-10s %-8s %s\n' "$k" "${RESULT[sipalg,$k]:-not run}" \
 			"${RESULT[sip,$k]:-not run}"
 	done
