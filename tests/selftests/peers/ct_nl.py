@@ -6,7 +6,13 @@
                    sequence adjustment (CTA_SEQ_ADJ_*) when it has one
   ct_nl.py expect  each expectation: port, class, its function's name
                    (CTA_EXPECT_FN) and where its NAT delivers (CTA_EXPECT_NAT)
+  ct_nl.py create SRC DST SPORT DPORT PUBLIC PORT PRIVATE HELPER
+                   create, as conntrackd's commit does, an expectation of
+                   class 1 on the UDP flow SRC:SPORT -> DST:DPORT for
+                   PUBLIC:PORT, delivered to PRIVATE:PORT by the function
+                   named HELPER; prints the kernel's answer
 """
+import os
 import socket
 import struct
 import sys
@@ -59,7 +65,40 @@ def seqadj(a):
         struct.unpack(">i", s.get(k, b"\0\0\0\0"))[0] for k in (1, 2, 3))
 
 
+def nla(atype, payload, nested=False):
+    hdr = struct.pack("HH", 4 + len(payload), atype | (0x8000 if nested else 0))
+    return hdr + payload + b"\0" * (-len(payload) % 4)
+
+
+def tuple_attr(atype, src, dst, sport, dport):
+    ip = nla(1, socket.inet_aton(src)) + nla(2, socket.inet_aton(dst))
+    proto = (nla(1, bytes([17])) + nla(2, struct.pack(">H", sport)) +
+             nla(3, struct.pack(">H", dport)))
+    return nla(atype, nla(1, ip, True) + nla(2, proto, True), True)
+
+
+def create(src, dst, sport, dport, public, port, private, helper):
+    name = helper.encode() + b"\0"
+    body = (tuple_attr(1, src, dst, int(sport), int(dport)) +
+            tuple_attr(2, "0.0.0.0", public, 0, int(port)) +
+            tuple_attr(3, "0.0.0.0", "255.255.255.255", 0, 0xffff) +
+            nla(4, struct.pack(">I", 60)) + nla(9, struct.pack(">I", 1)) +
+            nla(6, name) +
+            nla(10, nla(1, struct.pack(">I", 1)) +
+                tuple_attr(2, private, "0.0.0.0", int(port), 0), True) +
+            nla(11, name))
+    msg = struct.pack("BBH", socket.AF_INET, 0, 0) + body
+    s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 12)
+    s.send(struct.pack("IHHII", 16 + len(msg), 2 << 8,
+                       1 | 4 | 0x400 | 0x200, 1, 0) + msg)
+    err = struct.unpack_from("i", s.recv(65536), 16)[0]
+    print("create: %s" % (os.strerror(-err) if err else "ok"))
+
+
 def main():
+    if sys.argv[1] == "create":
+        create(*sys.argv[2:10])
+        return
     if sys.argv[1] == "ct":
         for ct in dump((1 << 8) | 1):
             num, sport, dport = ports(ct[1])
