@@ -371,6 +371,7 @@ before_failover() {
 	rtp_grows phone-rtp 0 25 && rtp_grows peer-rtp 0 25 || return 1
 
 	capture_start wan br0 "tcp-wan-$helper" 'tcp port 5060' || return 1
+	capture_start lan br0 "tcp-lan-$helper" 'tcp port 5060' || return 1
 	: >"$SELFTEST_TMP/tcp-tx"
 	phone_start tcp-phone tcp "$TCP_PHONE_IP" "$TCP_PEER_IP" "$SELFTEST_TMP/tcp-tx" ||
 		return 1
@@ -516,11 +517,17 @@ tcp_after_failover() {
 	local helper=$1 off=0 f want
 	if ! phone tcp-phone reinvite 22100 || ! phone tcp-phone bye; then
 		r2 conntrack -L -p tcp 2>&1
-		echo "the TCP peer got $(wc -c <"$TCP_RX") bytes; the segments on wan:"
+		echo "the TCP peer got $(wc -c <"$TCP_RX") bytes"
 		capture_stop
-		tshark -r "$SELFTEST_TMP/tcp-wan-$helper.pcapng" -T fields \
-			-e frame.time_relative -e ip.src -e ip.dst -e tcp.seq_raw \
-			-e tcp.ack_raw -e tcp.len -e tcp.flags.str 2>&1 | tail -n 30
+		for f in lan wan; do
+			echo "the segments on $f:"
+			tshark -r "$SELFTEST_TMP/tcp-$f-$helper.pcapng" -T fields \
+				-e frame.time_relative -e eth.dst -e ip.src -e ip.dst \
+				-e tcp.seq_raw -e tcp.ack_raw -e tcp.len \
+				-e tcp.flags.str 2>/dev/null | tail -n 20
+		done
+		echo "rtr2's lan0: $(ip -n rtr2 -br link show lan0)"
+		r2 conntrack -S 2>&1
 		return 1
 	fi
 	[ "$helper" = sipalg ] || return 0
