@@ -16,8 +16,8 @@
 #                   alg_hostile.sh too; any KASAN, KFENCE, kmemleak,
 #                   lockdep, RCU or UBSAN report fails it
 # make check-failover
-#                   the selftest not yet in make check: two routers synced by
-#                   conntrackd (ha_failover.sh)
+#                   only the failover selftest (two routers synced by
+#                   conntrackd, ha_failover.sh; make check runs it too)
 # make check-hostile
 #                   hostile traffic through the router (alg_hostile.sh, which
 #                   make check runs with its fixed seed) with a new random
@@ -220,8 +220,8 @@ check-arm64:
 		tests/selftests/run_all.sh $(ARM64_SELFTESTS)
 	@scripts/summary $(CHECK_LOGS)
 
-# The failover test (two routers synced by conntrackd; README,
-# "Active/backup routers") is not part of make check until it passes.
+# The failover test alone (two routers synced by conntrackd; README,
+# "Active/backup routers").
 check-failover:
 	@scripts/deps
 	@$(MAKE) --no-print-directory -s all

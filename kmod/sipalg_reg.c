@@ -10,6 +10,7 @@
  * ct->lock because both directions of a flow may be helped at once on two
  * CPUs.
  */
+#include <net/netfilter/nf_conntrack_ecache.h>
 #include <net/netfilter/nf_conntrack_helper.h>
 
 #include "sipalg_alg.h"
@@ -76,6 +77,14 @@ static bool flow_alive(const struct nf_conn *ct)
 #define SIPALG_MAX_REG_SECS	(24 * 3600)
 
 /*
+ * A refreshed timeout raises no conntrack event of its own, so conntrackd
+ * would carry the protocol timeout of the flow's last event to a backup
+ * router, which then drops a registration's flow while the phone is still
+ * registered.  An event is raised with the refresh: ctnetlink puts the
+ * timeout in every update, whichever bit it carries, and IPCT_HELPER adds
+ * nothing a helped flow's update does not carry anyway.  The cached event
+ * is delivered when this packet is confirmed, after the refresh.
+ *
  * A 2xx to REGISTER travelling in @dir, to the phone.  @xlat (NULL for an
  * untranslated flow) tells the phone's public and private endpoints.
  */
@@ -114,8 +123,10 @@ void sipalg_reg_response(struct sk_buff *skb, struct nf_conn *ct,
 		sipalg_policy_count(pol, SIPALG_CTR_REG_RELEASED);
 		return;
 	}
-	if (flow_alive(ct) && nf_ct_expires(ct) < secs * HZ)
+	if (flow_alive(ct) && nf_ct_expires(ct) < secs * HZ) {
 		sipalg_ct_refresh(ct, skb, secs * HZ);
+		nf_conntrack_event_cache(IPCT_HELPER, ct);
+	}
 	sipalg_expect_signalling(ct, pol, dir, &phone, nat ? xlat : NULL, secs);
 	sipalg_policy_count(pol, SIPALG_CTR_REG_TRACKED);
 }

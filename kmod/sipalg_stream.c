@@ -65,6 +65,13 @@ static u64 pack(const struct sipalg_seg *seg, u32 next_off)
  * Whether the receiver of @dir acknowledged every byte before @end (as the
  * sender numbers them: conntrack's TCP tracking takes the NAT core's
  * adjustment off the acknowledgments it records).
+ *
+ * A flow that has recorded no acknowledgment from the receiver at all was
+ * not seen from its handshake: a backup router took it over (conntrackd
+ * commits no window state) after the change was made on the active one.
+ * The receiver may have nothing to send until this very message reaches
+ * it, so waiting for its acknowledgment would stall the connection for
+ * good; the change is taken as acknowledged.
  */
 static bool acked(struct nf_conn *ct, enum ip_conntrack_dir dir, u32 end)
 {
@@ -72,7 +79,7 @@ static bool acked(struct nf_conn *ct, enum ip_conntrack_dir dir, u32 end)
 	bool ok;
 
 	spin_lock_bh(&ct->lock);
-	ok = (rcv->flags & IP_CT_TCP_FLAG_MAXACK_SET) &&
+	ok = !(rcv->flags & IP_CT_TCP_FLAG_MAXACK_SET) ||
 	     (s32)(rcv->td_maxack - end) >= 0;
 	spin_unlock_bh(&ct->lock);
 	return ok;

@@ -18,6 +18,8 @@ STATUS is the final response's code, or "timeout"):
                        2xx is acknowledged
   reinvite PORT        the same dialog, the offer moved to PORT
   bye                  ends the dialog
+  ping IP PORT         one CRLF keep-alive to IP:PORT (UDP), STATUS "sent":
+                       opens the flow before the first request on it
 
 While a dialog set up over UDP lasts, the phone sends a CRLF keep-alive
 (RFC 5626 3.5.1) on its flow every 2 s, as phones do to keep a NAT
@@ -257,6 +259,9 @@ def run(phone, verb, args):
         resp = phone.invite(None, args[0])
     elif verb == "bye":
         resp = phone.bye()
+    elif verb == "ping":
+        phone.send(b"\r\n\r\n", (args[0], int(args[1])))
+        return "sent"
     else:
         return "unknown"
     if resp is None:
