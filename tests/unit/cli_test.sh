@@ -23,9 +23,14 @@ check() { # desc, then a command that must succeed
 have_jq=1
 command -v jq >/dev/null || have_jq=0
 
+# The offline-only build (userspace NETLINK=0, tests/arch) has no set or
+# enable: their checks are not planned for it.
+limit_checks=10
+"$CTL" set --help >/dev/null 2>&1 || limit_checks=0
+
 rows=$(grep -v '^#' "$CORPUS/cases.tsv" | grep -c .)
 echo "KTAP version 1"
-echo "1..$((rows * 2 + 30))"
+echo "1..$((rows * 2 + 20 + limit_checks))"
 
 # every corpus case through `rewrite` (stdout byte for byte, exit code) ...
 while IFS=$'\t' read -r name file args verdict off expect _; do
@@ -101,6 +106,7 @@ usage2() { # ERRTEXT ARGS...: exit 2, ERRTEXT on stderr, nothing on stdout
 	"$CTL" "$@" >"$TMP/o" 2>"$TMP/e"
 	[ $? -eq 2 ] && [ ! -s "$TMP/o" ] && grep -qF -- "$want" "$TMP/e"
 }
+if [ "$limit_checks" != 0 ]; then
 check "set: a rate that is not a number exits 2" usage2 "rate 'x' is not valid: give 0 to 1000000" set lo rate x
 check "set: a rate over 1000000 exits 2" usage2 "rate '1000001' is not valid" set lo rate 1000001
 check "set: a negative calls exits 2 (an unknown option)" usage2 "invalid option -- '1'" set lo calls -1
@@ -112,6 +118,7 @@ check "set without a setting exits 2 with usage" usage2 "Usage: sipalgctl set IF
 check "set: an unknown setting exits 2 naming it" usage2 "set: unknown argument 'speed'" set lo speed 5
 check "set --help documents the limits and that TCP always passes" bash -c \
 	"'$CTL' set --help | grep -q '^  rate N' && '$CTL' set --help | grep -q 'on TCP it always passes'"
+fi
 
 echo "# cli tests: $((n - fail)) passed, $fail failed"
 [ $fail -eq 0 ]
