@@ -3,10 +3,10 @@
 # make              sipalg.ko (against KDIR) and the sipalgctl tool
 # make W=1          the same with the kernel's extra warnings (must stay clean)
 # make check        every test layer; the selftests run in one QEMU VM per
-#                   kernel, the kernels' VMs at once (their output is
-#                   printed as each ends): every kernel series installed
-#                   with headers (scripts/kver --all: Debian 12's 6.1 and
-#                   6.12), each with its own build in build/kernel/; then,
+#                   kernel, one after the other: every kernel series
+#                   installed with headers (scripts/kver --all: Debian 12's
+#                   6.1 and 6.12), each with its own build in build/kernel/
+#                   (module-in); then,
 #                   when the debug kernel is built (scripts/debug-kernel),
 #                   the selftests of DEBUG_CHECK_SELFTESTS on it (else, or
 #                   with CHECK_DEBUG=0, a KTAP SKIP that says why)
@@ -134,18 +134,9 @@ check:
 		s=$$(echo "$$k" | cut -d. -f1,2); \
 		scripts/run-layer build-$$s -- $(MAKE) --no-print-directory module-in \
 			KVER=$$k MODULE_DIR=$(KERNEL_BUILDS)/$$s; \
-	done; \
-	for k in $$kvers; do \
-		s=$$(echo "$$k" | cut -d. -f1,2); \
 		scripts/run-layer --needs build-$$s selftests-$$s -- \
 			scripts/vm --module $(KERNEL_BUILDS)/$$s/sipalg.ko --timeout $(CHECK_VM_TIMEOUT) -- \
-			tests/selftests/run_all.sh >$(CHECK_LOGS)/selftests-$$s.out & \
-		pids="$$pids$$! "; \
-	done; \
-	for k in $$kvers; do \
-		s=$$(echo "$$k" | cut -d. -f1,2); \
-		wait $${pids%% *}; pids=$${pids#* }; \
-		cat $(CHECK_LOGS)/selftests-$$s.out; \
+			tests/selftests/run_all.sh; \
 	done
 	@if [ "$(CHECK_DEBUG)" = 0 ]; then \
 		scripts/run-layer selftests-debug -- sh -c \
