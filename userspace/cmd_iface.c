@@ -55,11 +55,7 @@ static int lookup_choice(const char *const *names, unsigned int n,
 	return -1;
 }
 
-/*
- * Options of the netlink subcommands: -h/--help always, -j/--json when
- * @json is given, --@flag (e.g. "flush") when @flag is.  Options may come
- * anywhere.  Returns -1 to go on, else the exit status.
- */
+/* ctl.h: room for one more entry of a list a callback fills. */
 void *ctl_grow(void *v, size_t n, size_t *cap, size_t size)
 {
 	size_t grown;
@@ -73,6 +69,11 @@ void *ctl_grow(void *v, size_t n, size_t *cap, size_t size)
 	return v;
 }
 
+/*
+ * Options of the netlink subcommands: -h/--help always, -j/--json when
+ * @json is given, --@flag (e.g. "flush") when @flag is.  Options may come
+ * anywhere.  Returns -1 to go on, else the exit status.
+ */
 int ctl_options(int argc, char **argv, void (*usage)(FILE *), bool *json,
 		const char *flag, bool *flag_set)
 {
