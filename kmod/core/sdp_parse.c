@@ -218,8 +218,6 @@ static enum sip_reason sdp_part(struct sip_pstate *ps, u32 off, u32 end)
 	struct sip_msg *msg = ps->msg;
 	struct sdp_state st;
 	const u8 *q = b + off, *e = b + end;
-	/* off > 0 (the body follows the headers): b is below any q */
-	const u8 *e8 = end - off >= 8 ? e - 8 : b;
 	u32 lines = 0, m0 = msg->n_media, i;
 	bool blank = false;
 
@@ -236,21 +234,8 @@ static enum sip_reason sdp_part(struct sip_pstate *ps, u32 off, u32 end)
 		struct sip_sdp_conn *conn;
 		u8 t;
 
-		/*
-		 * 8 bytes at a time to the line end (or a NUL): stop at any
-		 * byte below 0x0e (and, as the borrow-free test is dropped, at
-		 * bytes >= 0x8e): the byte loop passes HTAB, UTF-8 and the like
-		 */
-		while (q <= e8) {
-			u64 m = (swar_load(q) - SWAR_ONES * 0x0e) & SWAR_HIGHS;
-
-			if (m) {
-				if (swar_first(m) >= 0)
-					q += swar_first(m);
-				break;
-			}
-			q += 8;
-		}
+		/* 8 bytes at a time to the line end (or a NUL) */
+		q = swar_skip(q, e, swar_sdp_stop);
 		while (q < e && cc_is(*q, CC_SDPTEXT))
 			q++;
 		lep = q;

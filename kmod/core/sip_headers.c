@@ -288,27 +288,12 @@ enum sip_reason sip_parse_cseq(struct sip_pstate *ps, u32 off, u32 end)
 	return SIP_OK;
 }
 
-/*
- * hv_run(c, CC_CALLID), 8 bytes at a time: visible ASCII is 0x21..0x7e,
- * so t - 0x21 flags the bytes below and w + 1 | w the bytes above (the
- * lowest flag is exact, as in swar_text_stop()).
- */
+/* hv_run(c, CC_CALLID), 8 bytes at a time */
 static inline u32 callid_run(struct sip_cur *c)
 {
 	const u8 *b = c->b;
-	u32 p = c->p, p0 = p;
+	u32 p = (u32)(swar_skip(b + c->p, b + c->end, swar_not_visible) - b), p0 = c->p;
 
-	while (p + 8 <= c->end) {
-		u64 w = swar_load(b + p);
-		u64 m = ((w - SWAR_ONES * 0x21) | (w + SWAR_ONES) | w) & SWAR_HIGHS;
-
-		if (m) {
-			if (swar_first(m) >= 0)
-				p += (u32)swar_first(m);
-			break;
-		}
-		p += 8;
-	}
 	c->p = p;
 	return p - p0 + hv_run(c, CC_CALLID);
 }

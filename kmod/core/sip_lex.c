@@ -86,16 +86,7 @@ bool cur_quoted_x(struct sip_cur *c)
 		u8 ch;
 
 		/* plain qdtext 8 bytes at a time */
-		while (p + 8 <= end) {
-			u64 m = swar_special(swar_load(b + p));
-
-			if (m) {
-				if (swar_first(m) >= 0)
-					p += (u32)swar_first(m);
-				break;
-			}
-			p += 8;
-		}
+		p = (u32)(swar_skip(b + p, b + end, swar_special) - b);
 		if (p >= end)
 			break;
 		ch = b[p];

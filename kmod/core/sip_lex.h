@@ -47,10 +47,24 @@ static inline u8 lc(u8 c)
 
 /*
  * Word-at-a-time scanning (SWAR): eight bytes tested with a few integer
- * operations.  Each test is exact as a yes/no answer whatever the byte
- * order, so the first interesting byte is then found byte by byte.
- * Portable C: no SIMD, usable in the kernel without saving FPU state.
+ * operations, in portable C (no SIMD: usable in the kernel without saving
+ * FPU state).  A test flags the high bit of each byte lane that holds a
+ * byte of its stop set, e.g. "some byte is zero" is (w - 0x01..) & ~w &
+ * 0x80..: a borrow out of a lane happens only where the lane itself is
+ * flagged, and runs towards the more significant lane.
+ *
+ * swar_load() therefore reads the word little-endian on every machine (a
+ * byte swap on big-endian ones): lane i is the byte at p + i, a borrow or
+ * carry only runs towards higher addresses, and the lowest flagged lane is
+ * exact, so its offset is the count of trailing zero bits / 8.  (A native
+ * load with a count of leading zeros on big-endian would not do: there a
+ * borrow runs towards lower addresses and can flag a byte before the true
+ * one.)  memcpy() with a constant size is an unaligned load where the
+ * machine has one and safe byte loads where it does not.
  */
+/* for the few helpers whose constant folding needs inlining */
+#define SIP_ALWAYS_INLINE inline __attribute__((__always_inline__))
+
 #define SWAR_ONES	0x0101010101010101ULL
 #define SWAR_HIGHS	0x8080808080808080ULL
 
@@ -59,43 +73,62 @@ static inline u64 swar_load(const u8 *p)
 	u64 w;
 
 	memcpy(&w, p, sizeof(w));
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	w = __builtin_bswap64(w);
+#endif
 	return w;
 }
 
-/* non-zero iff some byte of w is zero */
-static inline u64 swar_zero(u64 w)
+/* Offset (0..7) of the first byte flagged in a non-zero swar_* mask. */
+static inline u32 swar_first(u64 mask)
 {
-	return (w - SWAR_ONES) & ~w & SWAR_HIGHS;
-}
-
-/* non-zero iff some byte of w equals c */
-static inline u64 swar_eq(u64 w, u8 c)
-{
-	return swar_zero(w ^ (SWAR_ONES * c));
-}
-
-/* non-zero iff some byte of w is below n (n <= 128) */
-static inline u64 swar_below(u64 w, u8 n)
-{
-	return (w - SWAR_ONES * n) & ~w & SWAR_HIGHS;
+	return (u32)__builtin_ctzll(mask) >> 3;
 }
 
 /*
- * Offset (0..7) of the first byte flagged in a non-zero swar_* mask.  The
- * lowest-addressed flag is always exact (a borrow only runs towards higher
- * bytes), so on little-endian machines a count of trailing zeros finds it;
- * elsewhere -1 asks the caller to look byte by byte.  SIP_SWAR_BYTEWISE
- * (tests only) takes that path on a little-endian machine too.
+ * The one scanning loop: from q, eight bytes a step, to the first byte
+ * that test() flags.  It never reads at or past end: with fewer than
+ * eight bytes left it stops and returns where it got to, and the caller's
+ * byte loop (which it has anyway for the bytes a test flags but its
+ * grammar allows) does the tail.  Inlined with test() a constant, the
+ * loop is a load, the test's few operations and a branch.
  */
-static inline int swar_first(u64 mask)
+static SIP_ALWAYS_INLINE const u8 *swar_skip(const u8 *q, const u8 *end, u64 (*test)(u64 w))
 {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && \
-	!defined(SIP_SWAR_BYTEWISE)
-	return __builtin_ctzll(mask) >> 3;
-#else
-	(void)mask;
-	return -1;
-#endif
+	for (; end - q >= 8; q += 8) {
+		u64 m = test(swar_load(q));
+
+		if (m)
+			return q + swar_first(m);
+	}
+	return q;
+}
+
+/* CR or LF: a line end (bare ones are refused by the caller) */
+static inline u64 swar_crlf(u64 w)
+{
+	u64 r = w ^ (SWAR_ONES * '\r'), n = w ^ (SWAR_ONES * '\n');
+
+	return (((r - SWAR_ONES) & ~r) | ((n - SWAR_ONES) & ~n)) & SWAR_HIGHS;
+}
+
+/*
+ * Bytes outside visible ASCII 0x21..0x7e (the Call-ID's set): w - 0x21
+ * flags the bytes below, w + 1 | w the bytes above.
+ */
+static inline u64 swar_not_visible(u64 w)
+{
+	return ((w - SWAR_ONES * 0x21) | (w + SWAR_ONES) | w) & SWAR_HIGHS;
+}
+
+/*
+ * SDP line text: stops at any byte below 0x0e (NUL, CR and LF among them)
+ * and, as the ~w of an exact test is dropped, at bytes >= 0x8e: the
+ * caller's byte loop passes HTAB, UTF-8 and the like.
+ */
+static inline u64 swar_sdp_stop(u64 w)
+{
+	return (w - SWAR_ONES * 0x0e) & SWAR_HIGHS;
 }
 
 /*
@@ -103,8 +136,7 @@ static inline int swar_first(u64 mask)
  * control byte (CR, LF and HTAB included), DQUOTE, backslash, DEL or a
  * byte >= 0x80.  As swar_text_stop(), plus w ^ 0x5c - 1 for the
  * backslash (its high bit also set for bytes >= 0x80, flagged anyway).
- * The lowest-addressed flag is exact on a little-endian machine; none is
- * missed.
+ * Exact in its lowest flag (see swar_load()); none is missed.
  */
 static inline u64 swar_special(u64 w)
 {
@@ -121,8 +153,7 @@ static inline u64 swar_special(u64 w)
  * t - 0x21 then has the high bit set for them, and for t >= 0xa1 (a byte
  * >= 0x80, flagged anyway), w + 1 for DEL.  Borrows and carries run only
  * towards the more significant byte and only out of a flagged byte: the
- * lowest-addressed flag on a little-endian machine is exact, and a flag
- * is never missed.
+ * lowest flag is exact (see swar_load()), and a flag is never missed.
  */
 static inline u64 swar_text_stop(u64 w)
 {
@@ -130,9 +161,6 @@ static inline u64 swar_text_stop(u64 w)
 
 	return ((t - SWAR_ONES * 0x21) | (w + SWAR_ONES) | w) & SWAR_HIGHS;
 }
-
-/* for the few helpers whose constant folding needs inlining */
-#define SIP_ALWAYS_INLINE inline __attribute__((__always_inline__))
 
 /* k (1, 2, 4 or 8) bytes at s, loaded as a k-byte integer */
 static SIP_ALWAYS_INLINE u64 load_k(const u8 *s, size_t k)

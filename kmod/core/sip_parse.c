@@ -152,18 +152,8 @@ static enum sip_reason line_end(struct sip_pstate *ps, u32 p, u32 lim, u32 *eol)
 {
 	const u8 *b = ps->b;
 	u32 max = p + SIP_MAX_LINE_LEN < lim ? p + SIP_MAX_LINE_LEN : lim;
-	u32 e;
+	u32 e = (u32)(swar_skip(b + p, b + max, swar_crlf) - b);
 
-	for (e = p; e + 8 <= max; e += 8) {
-		u64 w = swar_load(b + e);
-		u64 m = swar_eq(w, '\r') | swar_eq(w, '\n');
-
-		if (m) {
-			if (swar_first(m) >= 0)
-				e += (u32)swar_first(m);
-			break;
-		}
-	}
 	for (; e < max && b[e] != '\r' && b[e] != '\n'; e++)
 		;
 	if (e == max)
@@ -250,19 +240,9 @@ static enum sip_reason start_line(struct sip_pstate *ps, u32 lim, u32 *next)
  * Inside a quoted string, 8 bytes at a time to the first byte that needs
  * a look.  Out of line: its constants stay out of the per-line path.
  */
-static __attribute__((__noinline__)) const u8 *quoted_run(const u8 *q, const u8 *end8)
+static __attribute__((__noinline__)) const u8 *quoted_run(const u8 *q, const u8 *end)
 {
-	while (q <= end8) {
-		u64 m = swar_special(swar_load(q));
-
-		if (m) {
-			if (swar_first(m) >= 0)
-				q += swar_first(m);
-			break;
-		}
-		q += 8;
-	}
-	return q;
+	return swar_skip(q, end, swar_special);
 }
 
 /*
@@ -271,11 +251,10 @@ static __attribute__((__noinline__)) const u8 *quoted_run(const u8 *q, const u8 
  * quoted-pair ends the message as malformed.  Returns the CR of the
  * terminating CRLF, or NULL with the reason in *r.  This is the hot loop
  * of the parser: outside quoted strings 8 plain bytes take a handful of
- * integer operations.  end8 is the last place a word can be loaded from
- * (b when there is none).
+ * integer operations.
  */
 static inline const u8 *scan_value(struct sip_pstate *ps, const u8 *q, const u8 *end,
-				   const u8 *end8, enum sip_reason *r)
+				   enum sip_reason *r)
 {
 	const u8 *b = ps->b;
 	u32 lim = (u32)(end - b);
@@ -285,20 +264,10 @@ static inline const u8 *scan_value(struct sip_pstate *ps, const u8 *q, const u8 
 		u8 ch;
 
 		/* 8 plain bytes at a time; a backslash only matters in quotes */
-		if (!inq) {
-			while (q <= end8) {
-				u64 m = swar_text_stop(swar_load(q));
-
-				if (m) {
-					if (swar_first(m) >= 0)
-						q += swar_first(m);
-					break;
-				}
-				q += 8;
-			}
-		} else {
-			q = quoted_run(q, end8);
-		}
+		if (!inq)
+			q = swar_skip(q, end, swar_text_stop);
+		else
+			q = quoted_run(q, end);
 		while (q < end && cc_is(*q, CC_VTEXT))
 			q++;
 		if (q >= end)
@@ -379,8 +348,6 @@ static enum sip_reason dispatch(struct sip_pstate *ps, enum sip_hdr_id id,
 static enum sip_reason headers(struct sip_pstate *ps, u32 start, u32 lim)
 {
 	const u8 *const b = ps->b, *const end = b + lim;
-	/* start >= 2 (the start line's CRLF): b is below any q */
-	const u8 *const end8 = lim >= 8 ? end - 8 : b;
 	struct sip_msg *msg = ps->msg;
 	const u8 *q = b + start;
 	/* a token run started before end stops by end - 1 at the latest */
@@ -429,7 +396,7 @@ static enum sip_reason headers(struct sip_pstate *ps, u32 start, u32 lim)
 		/* SP / HTAB after the colon: plain text, and not the value */
 		for (v = q + 1; v < end && cc_is(*v, CC_WS); v++)
 			;
-		re = scan_value(ps, v, end, end8, &r);
+		re = scan_value(ps, v, end, &r);
 		if (!re) {
 			/* an overlong line is that, not an incomplete message */
 			if (r == SIP_R_INCOMPLETE && end - n0 > SIP_MAX_LINE_LEN)

@@ -710,6 +710,83 @@ static bool t_limits(void)
 }
 
 /*
+ * The word-at-a-time scanners (swar_skip() in sip_lex.h) find a stop byte
+ * at every offset: in the first, a middle or the last word of a run, in
+ * the bytes after the last whole word, and where the run ends the buffer.
+ * Each case is one context: a prefix, a value of n bytes ('a', but for
+ * the stop byte at i) and a suffix; the verdict and err_off must name the
+ * stop byte.  An empty suffix ends the datagram right after the value.
+ */
+struct scan_ctx {
+	const char *what, *pre, *suf;
+	const char *stops;		/* the stop bytes tried (NUL included via nstops) */
+	size_t nstops;
+	enum sip_reason reason;		/* for stops other than CR and LF */
+	size_t first, trim;		/* stop positions first .. n - 1 - trim */
+};
+
+#define SCAN_HDRS "Via: SIP/2.0/UDP h\r\nFrom: <sip:a@h>;tag=1\r\nTo: <sip:b@h>\r\n" \
+		  "CSeq: 1 INVITE\r\n"
+#define SCAN_MSG "SIP/2.0 200 OK\r\n" SCAN_HDRS "Call-ID: c\r\n"
+#define SCAN_SDP "INVITE sip:b@h SIP/2.0\r\n" SCAN_HDRS "Call-ID: c\r\n" \
+		 "Content-Type: application/sdp\r\n\r\nv=0\r\na="
+
+static const struct scan_ctx scan_ctxs[] = {
+	{ "status line (CR, LF)", "SIP/2.0 200 ", "\r\n" SCAN_HDRS "Call-ID: c\r\n\r\n",
+	  "\r\n", 2, SIP_R_BAD_LINE_END, 0, 0 },
+	{ "header value", SCAN_MSG "X-T: ", "\r\n\r\n",
+	  "\x00\x01\x1f\x7f\r\n", 6, SIP_R_BAD_HEADER, 0, 0 },
+	{ "header value ending the buffer", SCAN_MSG "X-T: ", "",
+	  "\x00\x01\x1f\x7f\n", 5, SIP_R_BAD_HEADER, 0, 0 },
+	{ "quoted string", SCAN_MSG "X-T: \"", "\"\r\n\r\n",
+	  "\x00\x08\x7f\r\n", 5, SIP_R_BAD_HEADER, 0, 0 },
+	{ "Call-ID", "SIP/2.0 200 OK\r\n" SCAN_HDRS "Call-ID: ", "\r\n\r\n",
+	  " \x80", 2, SIP_R_BAD_CALL_ID, 1, 1 },
+	{ "SDP line", SCAN_SDP, "\r\n", "\x00\r", 2, SIP_R_BAD_SDP, 0, 0 },
+	{ "SDP line ending the body", SCAN_SDP, "", "\x00", 1, SIP_R_BAD_SDP, 0, 0 },
+};
+
+static bool scan_case(const struct scan_ctx *c, size_t n, size_t i, u8 stop)
+{
+	size_t pl = strlen(c->pre), sl = strlen(c->suf), len = pl + n + sl;
+	enum sip_reason want = c->reason, r;
+	struct sip_msg msg;
+	u8 *buf = malloc(len);	/* exactly len: ASan sees any read past it */
+
+	if (!buf)
+		return failf("out of memory");
+	memcpy(buf, c->pre, pl);
+	memset(buf + pl, 'a', n);
+	buf[pl + i] = stop;
+	memcpy(buf + pl + n, c->suf, sl);
+	if (stop == '\n' || (stop == '\r' && c->reason != SIP_R_BAD_SDP))
+		want = SIP_R_BAD_LINE_END;
+	r = sip_parse(buf, len, 0, &msg);
+	free(buf);
+	if (r != want || msg.err_off != pl + i)
+		return failf("%s: stop 0x%02x at %zu of %zu: %s at %u, want %s at %zu",
+			     c->what, stop, i, n, sip_reason_name(r), msg.err_off,
+			     sip_reason_name(want), pl + i);
+	return true;
+}
+
+static bool t_scan_offsets(void)
+{
+	size_t k, n, i, s;
+
+	for (k = 0; k < sizeof(scan_ctxs) / sizeof(scan_ctxs[0]); k++) {
+		const struct scan_ctx *c = &scan_ctxs[k];
+
+		for (n = 1; n <= 26; n++)
+			for (i = c->first; i + c->trim < n; i++)
+				for (s = 0; s < c->nstops; s++)
+					if (!scan_case(c, n, i, (u8)c->stops[s]))
+						return false;
+	}
+	return true;
+}
+
+/*
  * Every single-byte mutation of a few corpus messages, through parse ->
  * plan -> apply -> check: a deterministic mini-fuzz that runs in every
  * `make check` (the libFuzzer targets go much further).
@@ -780,6 +857,7 @@ static const struct unit units[] = {
 	{ "sip_apply_splice: one replacement from first edit to last, as sip_apply", t_apply_splice },
 	{ "planner never writes port 0 or changes address family", t_xlat_invalid },
 	{ "limits: headers, Vias, message size", t_limits },
+	{ "word-at-a-time scanners stop at every offset, tails included", t_scan_offsets },
 	{ "single-byte mutations keep every invariant", t_mutations },
 };
 
