@@ -268,7 +268,8 @@ static inline const u8 *scan_value(struct sip_pstate *ps, const u8 *q, const u8 
 			q = swar_skip(q, end, swar_text_stop);
 		else
 			q = quoted_run(q, end);
-		while (q < end && cc_is(*q, CC_VTEXT))
+		/* the usual stop is the line's CR: known without a class lookup */
+		while (q < end && *q != '\r' && cc_is(*q, CC_VTEXT))
 			q++;
 		if (q >= end)
 			goto incomplete;
