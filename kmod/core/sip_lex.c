@@ -315,8 +315,7 @@ static const u8 *hostname_run(const u8 *s, const u8 *e)
  */
 static const u8 *quad_at(const u8 *s, u8 out[4])
 {
-	u32 k, v, d;
-	u8 o[4];
+	u32 k, v, d, a = 0;
 
 	for (k = 0; k < 4; k++) {
 		if (k) {
@@ -341,9 +340,16 @@ static const u8 *quad_at(const u8 *s, u8 out[4])
 				s += 3;
 			}
 		}
-		o[k] = (u8)v;
+		a = a << 8 | v;
 	}
-	memcpy(out, o, 4);
+	/*
+	 * Stored from a register: the bytes of an array copied as one word
+	 * would stall the load (no store forwarding from narrower stores).
+	 */
+	out[0] = (u8)(a >> 24);
+	out[1] = (u8)(a >> 16);
+	out[2] = (u8)(a >> 8);
+	out[3] = (u8)a;
 	return s;
 }
 
