@@ -45,6 +45,9 @@ static inline u8 lc(u8 c)
 	return (c >= 'A' && c <= 'Z') ? (u8)(c + 32) : c;
 }
 
+/* for the few helpers whose constant folding needs inlining */
+#define SIP_ALWAYS_INLINE inline __attribute__((__always_inline__))
+
 /*
  * Word-at-a-time scanning (SWAR): eight bytes tested with a few integer
  * operations, in portable C (no SIMD: usable in the kernel without saving
@@ -62,9 +65,6 @@ static inline u8 lc(u8 c)
  * one.)  memcpy() with a constant size is an unaligned load where the
  * machine has one and safe byte loads where it does not.
  */
-/* for the few helpers whose constant folding needs inlining */
-#define SIP_ALWAYS_INLINE inline __attribute__((__always_inline__))
-
 #define SWAR_ONES	0x0101010101010101ULL
 #define SWAR_HIGHS	0x8080808080808080ULL
 
