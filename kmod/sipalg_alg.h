@@ -124,9 +124,10 @@ int sipalg_limit_register(void);
 void sipalg_limit_unregister(void);
 bool sipalg_limit_admit(const struct nf_conn *ct,
 			const struct sipalg_policy *pol,
-			enum ip_conntrack_dir who, bool new_call,
+			enum ip_conntrack_dir who,
 			struct sipalg_limit_src **srcp);
-bool sipalg_limit_call_add(struct sipalg_limit_src *src);
+bool sipalg_limit_call_add(struct sipalg_limit_src **srcp,
+			   const struct sipalg_policy *pol);
 void sipalg_limit_call_end(struct sipalg_limit_src *src);
 
 /* sipalg_nat.c */
@@ -156,15 +157,12 @@ int sipalg_expect_register(void);
 void sipalg_expect_unregister(void);	/* after the helpers' */
 /* A keyed hash of @msg's Call-ID (@buf: the message): the call's identity. */
 u64 sipalg_dialog_id(const u8 *buf, const struct sip_msg *msg);
-bool sipalg_expect_has_dialog(struct nf_conn *ct, u64 callid);
-unsigned int sipalg_expect_media(struct nf_conn *ct,
-				 const struct sipalg_policy *pol,
-				 enum ip_conntrack_dir dir,
-				 const struct sip_msg *msg,
-				 const struct sip_plan *plan,
-				 const struct sip_xlat *xlat,
-				 struct sip_port_map *map, u64 callid,
-				 struct sipalg_limit_src *src);
+/* -EDQUOT: a new call refused by its source's calls cap (sipalg_limit.c). */
+int sipalg_expect_media(struct nf_conn *ct, const struct sipalg_policy *pol,
+		       enum ip_conntrack_dir dir, const struct sip_msg *msg,
+		       const struct sip_plan *plan, const struct sip_xlat *xlat,
+		       struct sip_port_map *map, u64 callid,
+		       struct sipalg_limit_src *src);
 void sipalg_expect_end_dialog(struct nf_conn *ct,
 			      const struct sipalg_policy *pol, u64 callid);
 

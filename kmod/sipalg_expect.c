@@ -106,12 +106,15 @@ static unsigned long last_recount;	/* jiffies; claimed with cmpxchg */
  * them when the module is unloaded.  Their number is bounded per flow
  * (max_flow_dialogs) and per namespace (max_netns_dialogs); a call over a
  * cap, or whose record cannot be allocated, gets no pinhole (counted in
- * expectations-failed) and its message passes.
+ * expectations-failed) and its message passes.  Making a record is also
+ * where a call is new: there, and only there, it counts against its
+ * source's calls cap (sipalg_limit_call_add()), which may refuse it.
  *
  * Locking: the table and every record are read and written under
  * nf_conntrack_expect_lock (bottom halves off), the lock under which the
  * flows' pinhole lists change, so that a record and the list agree.  No
- * RCU readers: a record is freed under the lock.
+ * RCU readers: a record is freed under the lock.  sipalg_limit.c's table
+ * lock is taken inside it, to count a record's call in and out.
  */
 struct dlg_pinhole {
 	u32 addr;		/* dlg_addr() of the expected destination */
@@ -274,11 +277,15 @@ static unsigned long dlg_until(void)
 }
 
 /*
- * @ct's record of @callid, made if there is none and the caps allow; NULL
- * otherwise.  Under nf_conntrack_expect_lock.
+ * @ct's record of @callid, made if there is none and the caps allow.
+ * ERR_PTR(-EDQUOT): a new call of a source (@src, sipalg_limit.c) at its
+ * calls cap; ERR_PTR(-ENOSPC): over a cap on records, or no memory.  Under
+ * nf_conntrack_expect_lock.
  */
 static struct sipalg_dialog *dlg_get(struct nf_conn *ct, u32 ct_id,
-				     u64 callid, struct sipalg_limit_src *src)
+				     u64 callid,
+				     const struct sipalg_policy *pol,
+				     struct sipalg_limit_src *src)
 {
 	struct net *net = nf_ct_net(ct);
 	struct dlg_net *dn = net_generic(net, dlg_net_id);
@@ -290,18 +297,22 @@ static struct sipalg_dialog *dlg_get(struct nf_conn *ct, u32 ct_id,
 		return d;
 	if (on_flow >= READ_ONCE(max_flow_dialogs) ||
 	    dn->count >= READ_ONCE(max_netns_dialogs))
-		return NULL;
+		return ERR_PTR(-ENOSPC);
+	if (!sipalg_limit_call_add(&src, pol))
+		return ERR_PTR(-EDQUOT);
 	d = kmem_cache_zalloc(dlg_cache, GFP_ATOMIC);
-	if (!d)
-		return NULL;
+	if (!d) {
+		if (src)
+			sipalg_limit_call_end(src);
+		return ERR_PTR(-ENOSPC);
+	}
 	d->ct = ct;
 	d->ct_id = ct_id;
 	d->net = net;
 	d->net_count = &dn->count;
+	d->src = src;
 	d->callid = callid;
 	d->until = dlg_until();
-	if (sipalg_limit_call_add(src))
-		d->src = src;
 	dn->count++;
 	hlist_add_head(&d->node, dlg_bucket(ct_id));
 	return d;
@@ -329,17 +340,6 @@ void sipalg_expect_end_dialog(struct nf_conn *ct,
 	}
 	spin_unlock_bh(&nf_conntrack_expect_lock);
 	sipalg_policy_count_add(pol, SIPALG_CTR_EXPECT_REMOVED, removed);
-}
-
-/* Has @ct a record of call @callid (sipalg_limit.c: a new call or not)? */
-bool sipalg_expect_has_dialog(struct nf_conn *ct, u64 callid)
-{
-	bool has;
-
-	spin_lock_bh(&nf_conntrack_expect_lock);
-	has = dlg_find(ct, nf_ct_get_id(ct), callid, NULL);
-	spin_unlock_bh(&nf_conntrack_expect_lock);
-	return has;
 }
 
 /* Free the records of @net (every namespace's when NULL) or, with @expired, the expired ones. */
@@ -1024,65 +1024,73 @@ static unsigned int dlg_count_live(struct nf_conn_help *help,
 
 /*
  * A retransmitted INVITE, or a session refresh re-offering the same media,
- * finds every pinhole it asks for open already, and no other of its call
- * and side: their timeouts are renewed and they keep their public ports,
- * instead of being removed and re-created.  Returns false, having renewed
- * nothing, when the set differs.
+ * finds every pinhole it asks for open already as side @dir of record @d,
+ * and no other: their timeouts are renewed and they keep their public
+ * ports, instead of being removed and re-created.  Returns how many were
+ * renewed; 0, having renewed nothing, when the set differs.  Under
+ * nf_conntrack_expect_lock.
  */
-static bool renew_media(struct nf_conn *ct, const struct sipalg_policy *pol,
-			u32 ct_id, u64 callid,
-			enum ip_conntrack_dir dir,
-			const struct sip_msg *msg, const struct sip_plan *plan,
-			const struct sip_xlat *xlat, struct sip_port_map *map,
-			unsigned int *n_map)
+static unsigned int renew_media(const struct nf_conn *ct,
+				struct nf_conn_help *help,
+				struct sipalg_dialog *d,
+				enum ip_conntrack_dir dir,
+				const struct sip_msg *msg,
+				const struct sip_plan *plan,
+				const struct sip_xlat *xlat,
+				struct sip_port_map *map, unsigned int *n_map)
 {
 	struct nf_conntrack_expect *found[SIP_MAX_PINHOLES];
-	struct nf_conn_help *help = nfct_help(ct);
-	struct sipalg_dialog *d;
 	unsigned int i, n = 0;
-	bool same = false;
 
-	*n_map = 0;
-	if (!help || !READ_ONCE(help->expecting[SIPALG_EXPECT_MEDIA]))
-		return false;
-	spin_lock_bh(&nf_conntrack_expect_lock);
-	d = dlg_find(ct, ct_id, callid, NULL);
-	if (d)
-		same = find_media(ct, help, d, dir, msg, plan, xlat, found, &n,
-				  map, n_map) &&
-		       n && dlg_count_live(help, d, dir) == n;
-	for (i = 0; same && i < n; i++)
+	if (!d->n[dir] ||
+	    !find_media(ct, help, d, dir, msg, plan, xlat, found, &n, map,
+			n_map) ||
+	    !n || dlg_count_live(help, d, dir) != n)
+		return 0;
+	for (i = 0; i < n; i++)
 		sipalg_exp_renew(found[i], media_secs());
-	if (same)
-		d->until = dlg_until();
-	spin_unlock_bh(&nf_conntrack_expect_lock);
-	if (same)
-		sipalg_policy_count_add(pol, SIPALG_CTR_EXPECT_RENEWED, n);
-	return same;
+	d->until = dlg_until();
+	return n;
 }
 
 /*
- * Make room for a new offer or answer of call @callid from side @dir: its
- * earlier pinholes from that side are removed.  False when the call has no
- * record and may not have one (a cap, memory).
+ * Ready call @callid's record for an offer or answer from side @dir, in
+ * one hold of the lock: the record is found, or made (dlg_get(): a new
+ * call).  When the message asks for the pinholes that side has already,
+ * they are renewed: returns 1, *@n_map m= ports remapped in @map.  Else
+ * they are removed, to make room for the message's: returns 0.  Or the
+ * negative error of dlg_get().
  */
-static bool dlg_replace(struct nf_conn *ct, const struct sipalg_policy *pol,
-			u32 ct_id, u64 callid, enum ip_conntrack_dir dir,
-			struct sipalg_limit_src *src)
+static int dlg_prepare(struct nf_conn *ct, const struct sipalg_policy *pol,
+		       u32 ct_id, u64 callid, enum ip_conntrack_dir dir,
+		       const struct sip_msg *msg, const struct sip_plan *plan,
+		       const struct sip_xlat *xlat,
+		       struct sipalg_limit_src *src,
+		       struct sip_port_map *map, unsigned int *n_map)
 {
 	struct nf_conn_help *help = nfct_help(ct);
+	unsigned int renewed = 0, removed = 0;
 	struct sipalg_dialog *d;
-	unsigned int removed = 0;
+	int ret = 0;
 
+	*n_map = 0;
 	spin_lock_bh(&nf_conntrack_expect_lock);
-	d = dlg_get(ct, ct_id, callid, src);
-	if (d) {
-		removed = dlg_unlink(help, d, dir);
-		d->n[dir] = 0;
+	d = dlg_get(ct, ct_id, callid, pol, src);
+	if (IS_ERR(d)) {
+		ret = PTR_ERR(d);
+	} else {
+		renewed = renew_media(ct, help, d, dir, msg, plan, xlat, map,
+				      n_map);
+		if (!renewed) {
+			removed = dlg_unlink(help, d, dir);
+			d->n[dir] = 0;
+			*n_map = 0;
+		}
 	}
 	spin_unlock_bh(&nf_conntrack_expect_lock);
+	sipalg_policy_count_add(pol, SIPALG_CTR_EXPECT_RENEWED, renewed);
 	sipalg_policy_count_add(pol, SIPALG_CTR_EXPECT_REMOVED, removed);
-	return d;
+	return ret ? ret : renewed != 0;
 }
 
 /*
@@ -1138,31 +1146,33 @@ static void dlg_commit(struct nf_conn *ct, const struct sipalg_policy *pol,
  * side of the same call (@callid: sipalg_dialog_id()) asked for before
  * (re-INVITE, hold); other calls on the flow keep theirs.  Fills @map with
  * the public port of each m= line whose port was remapped and returns the
- * number of entries.  A new call's record names @src (sipalg_limit.c).
+ * number of entries.  A new call's record names @src (sipalg_limit.c);
+ * -EDQUOT when that source is at its calls cap: the call gets nothing.
  */
-unsigned int sipalg_expect_media(struct nf_conn *ct,
-				 const struct sipalg_policy *pol,
-				 enum ip_conntrack_dir dir,
-				 const struct sip_msg *msg,
-				 const struct sip_plan *plan,
-				 const struct sip_xlat *xlat,
-				 struct sip_port_map *map, u64 callid,
-				 struct sipalg_limit_src *src)
+int sipalg_expect_media(struct nf_conn *ct, const struct sipalg_policy *pol,
+			enum ip_conntrack_dir dir, const struct sip_msg *msg,
+			const struct sip_plan *plan, const struct sip_xlat *xlat,
+			struct sip_port_map *map, u64 callid,
+			struct sipalg_limit_src *src)
 {
 	struct nf_conntrack_expect *got[SIP_MAX_PINHOLES];
 	unsigned int i, n = 0, n_got = 0;
 	u32 ct_id;
+	int ret;
 
 	if (!nfct_help(ct))
 		return 0;
 	ct_id = nf_ct_get_id(ct);
-	if (renew_media(ct, pol, ct_id, callid, dir, msg, plan, xlat, map, &n))
-		return n;
-	n = 0;
-	if (!dlg_replace(ct, pol, ct_id, callid, dir, src)) {
+	ret = dlg_prepare(ct, pol, ct_id, callid, dir, msg, plan, xlat, src,
+			  map, &n);
+	if (ret > 0)
+		return n;		/* renewed */
+	if (ret == -ENOSPC) {
 		sipalg_policy_count(pol, SIPALG_CTR_EXPECT_FAILED);
 		return 0;
 	}
+	if (ret)
+		return ret;
 	for (i = 0; i < plan->n_pinholes; i++) {
 		const struct sip_pinhole *rtp = &plan->pinhole[i];
 		const struct sip_media *m = &msg->media[rtp->media];

@@ -116,22 +116,50 @@ struct sipalg_pkt {
 };
 
 /*
- * sipalg_limit.c: may side @who (the host the pinholes lead to) have the
- * pinholes the message asks for?  @callid: its call's, NULL for a
- * registration.  When not, *@drop tells whether the message is dropped:
- * never on TCP, where that would stall the stream.
+ * A message over a limit: is it dropped?  Never on TCP, where that would
+ * stall the stream.
  */
-static bool within_limits(const struct sipalg_pkt *p,
-			  enum ip_conntrack_dir who, const u64 *callid,
-			  struct sipalg_limit_src **src, bool *drop)
+static bool drop_over_limit(const struct sipalg_pkt *p)
 {
-	bool new_call = callid && p->pol.lim.calls &&
-			!sipalg_expect_has_dialog(p->ct, *callid);
+	return p->pol.over_limit_drop && nf_ct_protonum(p->ct) == IPPROTO_UDP;
+}
 
-	if (sipalg_limit_admit(p->ct, &p->pol, who, new_call, src))
+/*
+ * sipalg_limit.c: is side @who (the host the pinholes lead to) within its
+ * rate, for the pinholes the message asks for?  When not, *@drop tells
+ * whether the message is dropped.
+ */
+static bool within_rate(const struct sipalg_pkt *p, enum ip_conntrack_dir who,
+			struct sipalg_limit_src **src, bool *drop)
+{
+	if (sipalg_limit_admit(p->ct, &p->pol, who, src))
 		return true;
-	*drop = p->pol.over_limit_drop && nf_ct_protonum(p->ct) == IPPROTO_UDP;
+	*drop = drop_over_limit(p);
 	return false;
+}
+
+/*
+ * The media pinholes of an SDP offer or answer (@buf: the message), for a
+ * sender within its rate and, for a new call, its calls cap (checked by
+ * sipalg_expect.c, where it makes the call's record).  Returns how many
+ * m= ports were remapped (in s->map); *@drop as for within_rate().
+ */
+static unsigned int media_pinholes(const struct sipalg_pkt *p, const u8 *buf,
+				   struct sipalg_scratch *s,
+				   const struct sip_xlat *xlat, bool *drop)
+{
+	enum ip_conntrack_dir dir = CTINFO2DIR(p->ctinfo);
+	struct sipalg_limit_src *src;
+	int n;
+
+	if (!within_rate(p, dir, &src, drop))
+		return 0;
+	n = sipalg_expect_media(p->ct, &p->pol, dir, &s->msg, &s->plan, xlat,
+				s->map, sipalg_dialog_id(buf, &s->msg), src);
+	if (n >= 0)
+		return n;
+	*drop = drop_over_limit(p);	/* over the calls cap */
+	return 0;
 }
 
 /*
@@ -163,19 +191,14 @@ static int handle_message(const struct sipalg_pkt *p, unsigned int msgoff,
 		sipalg_expect_end_dialog(p->ct, &p->pol,
 					 sipalg_dialog_id(buf, msg));
 	else if (s->plan.n_pinholes) {
-		u64 callid = sipalg_dialog_id(buf, msg);
-
-		if (within_limits(p, dir, &callid, &src, drop))
-			x.n_media_map = sipalg_expect_media(p->ct, &p->pol, dir,
-							    msg, &s->plan,
-							    nat ? &x : NULL,
-							    s->map, callid, src);
+		x.n_media_map = media_pinholes(p, buf, s, nat ? &x : NULL,
+					       drop);
 		if (x.n_media_map) {
 			x.media_map = s->map;
 			sip_plan(buf, msg, &x, &s->plan);
 		}
 	}
-	if (is_register_ok(msg) && within_limits(p, !dir, NULL, &src, drop))
+	if (is_register_ok(msg) && within_rate(p, !dir, &src, drop))
 		sipalg_reg_response(p->skb, p->ct, &p->pol, dir, msg,
 				    nat ? &x : NULL);
 	if (*drop)

@@ -23,19 +23,23 @@
  * those; the records of a namespace go with it, all of them with the
  * module.
  *
- * The calls cap is checked when a message is admitted and a call counted
- * when sipalg_expect.c makes its record: new calls of one source handled
- * at the same moment on several CPUs may each pass the check, so a source
- * may exceed the cap by as many (fewer than the CPUs).
+ * The rate is checked when a message is admitted (sipalg_limit_admit()),
+ * by the helper before it asks for pinholes.  The calls cap is checked
+ * where a call is made: sipalg_expect.c asks sipalg_limit_call_add() only
+ * when it is about to make a call's record, so that a retransmission or
+ * an answer of a call that has one is never refused, and no message is
+ * looked up twice.  The check and the count are one step under the
+ * table's lock: new calls on several CPUs at once cannot take a source
+ * past its cap.
  *
  * Locking: a namespace's table and its records are read and written under
- * that table's spinlock (bottom halves off).  sipalg_expect.c tells of a
- * call's end under nf_conntrack_expect_lock, so the order is that lock
- * first, then a table's, never the reverse.  Records are freed after an
- * RCU grace period: the packet path keeps the record it was admitted with
- * (under the RCU read lock sipalg_help() holds) until the call's record
- * takes it (sipalg_limit_call_add()), and a record the sweep unlinked in
- * between is marked dead so that it is not counted in.
+ * that table's spinlock (bottom halves off).  sipalg_expect.c counts a
+ * call in (or refuses it) and out under nf_conntrack_expect_lock, so the
+ * order is that lock first, then a table's, never the reverse.  Records
+ * are freed after an RCU grace period: the packet path keeps the record it
+ * was admitted with (under the RCU read lock sipalg_help() holds) until
+ * the call's record takes it (sipalg_limit_call_add()), and a record the
+ * sweep unlinked in between is marked dead so that it is not counted in.
  */
 #include <linux/jhash.h>
 #include <linux/module.h>
@@ -175,21 +179,20 @@ static void log_limited(struct sipalg_limit_src *src, const char *what)
 }
 
 /*
- * May side @who of @ct (the host the pinholes lead to) have the pinholes
- * a message asks for?  @new_call: for a call with no record yet.  On
- * success *@srcp is its record (NULL when none is kept), valid under the
- * RCU read lock, for sipalg_limit_call_add().  Refusals are counted and
- * logged here.
+ * Is side @who of @ct (the host the pinholes lead to) within its rate, for
+ * a message that asks for pinholes?  On success *@srcp is its record (NULL
+ * when none is kept), valid under the RCU read lock, for
+ * sipalg_limit_call_add().  A refusal is counted and logged here.
  */
 bool sipalg_limit_admit(const struct nf_conn *ct,
 			const struct sipalg_policy *pol,
-			enum ip_conntrack_dir who, bool new_call,
+			enum ip_conntrack_dir who,
 			struct sipalg_limit_src **srcp)
 {
 	struct limit_net *ln = net_generic(nf_ct_net(ct), limit_net_id);
 	const struct sipalg_limits *lim = &pol->lim;
 	struct sipalg_limit_src *src;
-	enum sipalg_counter refused = SIPALG_CTR_MAX;
+	bool ok;
 
 	*srcp = NULL;
 	if (!lim->rate && !lim->calls)
@@ -201,16 +204,12 @@ bool sipalg_limit_admit(const struct nf_conn *ct,
 		sipalg_policy_count(pol, SIPALG_CTR_LIMIT_UNTRACKED);
 		return true;
 	}
-	if (lim->rate && !take_token(src, lim))
-		refused = SIPALG_CTR_LIMITED_RATE;
-	else if (lim->calls && new_call && src->calls >= lim->calls)
-		refused = SIPALG_CTR_LIMITED_CALLS;
-	if (refused != SIPALG_CTR_MAX)
-		log_limited(src, refused == SIPALG_CTR_LIMITED_RATE ?
-				 "rate" : "calls");
+	ok = !lim->rate || take_token(src, lim);
+	if (!ok)
+		log_limited(src, "rate");
 	spin_unlock_bh(&ln->lock);
-	if (refused != SIPALG_CTR_MAX) {
-		sipalg_policy_count(pol, refused);
+	if (!ok) {
+		sipalg_policy_count(pol, SIPALG_CTR_LIMITED_RATE);
 		return false;
 	}
 	*srcp = src;
@@ -218,21 +217,33 @@ bool sipalg_limit_admit(const struct nf_conn *ct,
 }
 
 /*
- * A call record now names @src (NULL: none); false if it may not, the
- * record having been unlinked since it was admitted.  Under
- * nf_conntrack_expect_lock and the RCU read lock.
+ * A new call's record is about to name *@srcp (NULL: no source is kept):
+ * the call counts against the source's calls cap, @pol->lim.calls.  False
+ * when the source is at its cap (counted in limited-calls, logged): the
+ * call gets no record.  A source record the sweep unlinked since the
+ * message was admitted counts nothing (*@srcp becomes NULL), like an
+ * untracked source.  Under nf_conntrack_expect_lock and the RCU read lock.
  */
-bool sipalg_limit_call_add(struct sipalg_limit_src *src)
+bool sipalg_limit_call_add(struct sipalg_limit_src **srcp,
+			   const struct sipalg_policy *pol)
 {
-	bool ok;
+	struct sipalg_limit_src *src = *srcp;
+	bool ok = true;
 
 	if (!src)
-		return false;
+		return true;
 	spin_lock(&src->ln->lock);
-	ok = !src->dead;
-	if (ok)
+	if (src->dead) {
+		*srcp = NULL;
+	} else if (pol->lim.calls && src->calls >= pol->lim.calls) {
+		ok = false;
+		log_limited(src, "calls");
+	} else {
 		src->calls++;
+	}
 	spin_unlock(&src->ln->lock);
+	if (!ok)
+		sipalg_policy_count(pol, SIPALG_CTR_LIMITED_CALLS);
 	return ok;
 }
 

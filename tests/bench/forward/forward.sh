@@ -22,7 +22,9 @@
 # TCG VM on a shared host shows between rounds.
 #
 # Environment: BENCH_ROUNDS (default 15), BENCH_COUNT (datagrams per run,
-# default 10000).  The figures of a TCG VM are only comparable within one
+# default 10000), BENCH_SIPALG_PARAMS (sipalg's module parameters, default
+# "limit_rate=0 limit_calls=0": the limits per source off, so that each
+# message, all from one host, does its full work).  The figures of a TCG VM are only comparable within one
 # run, and only as medians: other work on the host shows up in single runs.
 # shellcheck source=tests/selftests/lib.sh disable=SC2119
 source "$(dirname "$0")/../../selftests/lib.sh"
@@ -32,6 +34,7 @@ require modprobe rmmod nft conntrack
 
 ROUNDS=${BENCH_ROUNDS:-15}
 COUNT=${BENCH_COUNT:-10000}
+read -ra PARAMS <<<"${BENCH_SIPALG_PARAMS-limit_rate=0 limit_calls=0}"
 
 # ------------------------------------------------------- payloads
 
@@ -70,8 +73,7 @@ head -c 200 /dev/zero | tr '\0' 'x' >"$D/udp"
 # ------------------------------------------------------------ setup
 
 topo_setup || { echo "topology setup failed" >&2; exit 1; }
-# The limits per source off: one host sends every message, each does its full work.
-sipalg_load limit_rate=0 limit_calls=0 || { echo "sipalg does not load" >&2; exit 1; }
+sipalg_load "${PARAMS[@]}" || { echo "sipalg does not load" >&2; exit 1; }
 modprobe nf_nat_sip || { echo "nf_nat_sip does not load" >&2; exit 1; }
 
 # helper none|sipalg|sip: what is assigned to UDP 5060 on rtr.
@@ -101,6 +103,7 @@ ratio() {
 }
 
 echo "# forwarding benchmark: $ROUNDS rounds of $COUNT datagrams per case"
+echo "# sipalg loaded with: ${PARAMS[*]:-its defaults}"
 echo "# kernel $(uname -r), $(nproc) CPUs; INVITE $(wc -c <"$D/invite") bytes, REGISTER $(wc -c <"$D/register") bytes"
 
 # Warm up caches and the neighbour entries.
@@ -130,7 +133,7 @@ for round in $(seq "$ROUNDS"); do
 	[ $((round % 2)) = 1 ] || order="unloaded enabled"
 	for c in $order; do
 		if [ "$c" = enabled ]; then
-			sipalg_load limit_rate=0 limit_calls=0 || exit 1
+			sipalg_load "${PARAMS[@]}" || exit 1
 			rtr "$REPO/userspace/sipalgctl" enable lan0 >/dev/null &&
 				rtr "$REPO/userspace/sipalgctl" enable wan0 >/dev/null || exit 1
 		else
@@ -144,7 +147,7 @@ for round in $(seq "$ROUNDS"); do
 		fi
 	done
 	ratio udp/sipalg-enabled udp/sipalg-unloaded
-	sipalg_load limit_rate=0 limit_calls=0 || exit 1
+	sipalg_load "${PARAMS[@]}" || exit 1
 done
 
 helper none
