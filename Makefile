@@ -129,6 +129,7 @@ check:
 	@scripts/run-layer arch -- tests/arch/run.sh
 	@scripts/run-layer --needs build packaging -- tests/packaging/dkms.sh
 	@scripts/run-layer --needs build anywhere -- tests/packaging/checkout_anywhere.sh
+	@scripts/run-layer --needs build vm-boot -- tests/packaging/vm_boot.sh
 	@kvers="$(CHECK_KVERS)"; [ -n "$$kvers" ] || kvers=$$(scripts/kver --all); \
 	for k in $$kvers; do \
 		s=$$(echo "$$k" | cut -d. -f1,2); \

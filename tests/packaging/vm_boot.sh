@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# How scripts/vm treats a guest that dies.  A guest that dies while
+# booting, before it starts the command (here: the kernel is told to run
+# an init that does not exist, and panics), has run none of this project's
+# code: scripts/vm boots it once more, saying so, and then reports the
+# crash (exit status 3).  A guest that dies after it started the command
+# (here: the command crashes the kernel) is never run again: the command
+# ran once, and the crash is reported.  Runs on the host, three short VM
+# boots; KTAP.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+n=0 failed=0
+
+ok() {
+	n=$((n + 1))
+	echo "ok $n - $1"
+}
+
+not_ok() {
+	n=$((n + 1)) failed=$((failed + 1))
+	echo "not ok $n - $1"
+	sed 's/^/# /' "$2" | tail -20
+}
+
+# check NAME WANT_RC WANT_BOOTS WANT_RUNS: scripts/vm's exit status (rc),
+# the guest's boots (each ends in a panic here) and how many times the
+# command ran (it prints "command ran")
+check() {
+	local boots panics runs
+	boots=$((1 + $(grep -c '^vm: the guest died before it started the command' "$tmp/vm.out")))
+	panics=$(grep -c 'Kernel panic' "$tmp/vm.out")
+	runs=$(grep -cx 'command ran' "$tmp/vm.out")
+	if [ "$rc" = "$2" ] && [ "$boots" = "$3" ] && [ "$panics" = "$3" ] &&
+		[ "$runs" = "$4" ]; then
+		ok "$1"
+	else
+		not_ok "$1 (exit $rc, $boots boots, $runs runs, want $2, $3, $4)" "$tmp/vm.out"
+	fi
+}
+
+echo "KTAP version 1"
+echo "1..2"
+
+VM_APPEND="rdinit=/nonexistent" scripts/vm --timeout 120 -- echo "command ran" >"$tmp/vm.out" 2>&1
+rc=$?
+check "a guest that dies while booting is booted once more, then its crash reported" 3 2 0
+
+scripts/vm --timeout 120 -- sh -c 'echo "command ran"; echo c >/proc/sysrq-trigger; sleep 60' \
+	>"$tmp/vm.out" 2>&1
+rc=$?
+check "a guest that dies after it started the command is not run again" 3 1 1
+[ $failed = 0 ]
