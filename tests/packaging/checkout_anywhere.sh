@@ -13,18 +13,8 @@ cd "$(dirname "$0")/../.." || exit 1
 repo=$PWD
 tmp=$(mktemp -d /tmp/sipalg-anywhere.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-n=0 failed=0
-
-ok() {
-	n=$((n + 1))
-	echo "ok $n - $1"
-}
-
-not_ok() {
-	n=$((n + 1)) failed=$((failed + 1))
-	echo "not ok $n - $1"
-	sed 's/^/# /' "$2" | tail -20
-}
+# shellcheck source=tests/packaging/ktap.sh
+source tests/packaging/ktap.sh
 
 # copy DIR: this checkout's files and build products, without build/
 copy() {

@@ -13,28 +13,18 @@ kver=${KVER:-$(scripts/kver)}
 name=sipalg
 version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
 work=
-n=0 failed=0
+# shellcheck source=tests/packaging/ktap.sh
+source tests/packaging/ktap.sh
 
 cleanup() {
 	dkms remove "$name/$version" --all >/dev/null 2>&1
 	rm -rf "/usr/src/$name-$version" ${work:+"$work"}
 }
 
-ok() {
-	n=$((n + 1))
-	echo "ok $n - $1"
-}
-
-fail() {
-	n=$((n + 1)) failed=$((failed + 1))
-	echo "not ok $n - $1"
-	sed 's/^/# /' "$work/out" | tail -20
-}
-
 check() {
 	local desc=$1
 	shift
-	if "$@" >"$work/out" 2>&1; then ok "$desc"; else fail "$desc"; fi
+	if "$@" >"$work/out" 2>&1; then ok "$desc"; else not_ok "$desc" "$work/out"; fi
 }
 
 echo "TAP version 13"

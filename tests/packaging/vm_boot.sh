@@ -13,18 +13,8 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-n=0 failed=0
-
-ok() {
-	n=$((n + 1))
-	echo "ok $n - $1"
-}
-
-not_ok() {
-	n=$((n + 1)) failed=$((failed + 1))
-	echo "not ok $n - $1"
-	sed 's/^/# /' "$2" | tail -20
-}
+# shellcheck source=tests/packaging/ktap.sh
+source tests/packaging/ktap.sh
 
 # check NAME WANT_RC WANT_BOOTS WANT_RUNS: scripts/vm's exit status (rc),
 # the guest's boots (each ends in a panic here) and how many times the
