@@ -24,8 +24,9 @@
 # Environment: BENCH_ROUNDS (default 15), BENCH_COUNT (datagrams per run,
 # default 10000), BENCH_SIPALG_PARAMS (sipalg's module parameters, default
 # "limit_rate=0 limit_calls=0": the limits per source off, so that each
-# message, all from one host, does its full work).  The figures of a TCG VM are only comparable within one
-# run, and only as medians: other work on the host shows up in single runs.
+# message, all from one host, does its full work).  The figures of a TCG
+# VM are only comparable within one run, and only as medians: other work
+# on the host shows up in single runs.
 # shellcheck source=tests/selftests/lib.sh disable=SC2119
 source "$(dirname "$0")/../../selftests/lib.sh"
 # shellcheck source=tests/bench/forward/lib.sh
