@@ -787,6 +787,56 @@ static bool t_scan_offsets(void)
 }
 
 /*
+ * Header names: the interpreted ones in any case, long and compact, and
+ * names that only start like one (or end before one's colon) are not
+ * taken for it.  The line is the first header, as "NAME: x y" (a value
+ * most parsers refuse: the verdict does not matter, the name's span and
+ * id are recorded before the value is parsed), with more header lines
+ * after it, so that every way of reading the name has bytes to read.
+ */
+static bool t_header_names(void)
+{
+	static const struct {
+		const char *name;
+		enum sip_hdr_id id;
+		size_t len;	/* of the name (before any LWS) */
+	} names[] = {
+		{ "Via", SIP_HDR_VIA, 3 }, { "vIA", SIP_HDR_VIA, 3 }, { "v", SIP_HDR_VIA, 1 },
+		{ "Via ", SIP_HDR_VIA, 3 }, { "Call-ID", SIP_HDR_CALL_ID, 7 },
+		{ "call-id", SIP_HDR_CALL_ID, 7 }, { "i", SIP_HDR_CALL_ID, 1 },
+		{ "CONTACT", SIP_HDR_CONTACT, 7 }, { "m", SIP_HDR_CONTACT, 1 },
+		{ "CSeq", SIP_HDR_CSEQ, 4 }, { "Content-Type", SIP_HDR_CONTENT_TYPE, 12 },
+		{ "c", SIP_HDR_CONTENT_TYPE, 1 }, { "content-LENGTH", SIP_HDR_CONTENT_LENGTH, 14 },
+		{ "L", SIP_HDR_CONTENT_LENGTH, 1 }, { "From", SIP_HDR_FROM, 4 },
+		{ "f", SIP_HDR_FROM, 1 }, { "To", SIP_HDR_TO, 2 }, { "T", SIP_HDR_TO, 1 },
+		{ "Expires", SIP_HDR_EXPIRES, 7 },
+		{ "Tox", SIP_HDR_OTHER, 3 }, { "Fromage", SIP_HDR_OTHER, 7 },
+		{ "Via2", SIP_HDR_OTHER, 4 }, { "Vi", SIP_HDR_OTHER, 2 },
+		{ "vv", SIP_HDR_OTHER, 2 }, { "Contacts", SIP_HDR_OTHER, 8 },
+		{ "Call-IDs", SIP_HDR_OTHER, 8 }, { "CSeq-X", SIP_HDR_OTHER, 6 },
+		{ "Content-Types", SIP_HDR_OTHER, 13 }, { "Content-Lengths", SIP_HDR_OTHER, 15 },
+		{ "Content", SIP_HDR_OTHER, 7 }, { "Expiresx", SIP_HDR_OTHER, 8 },
+		{ "Session-Expires", SIP_HDR_OTHER, 15 }, { "e", SIP_HDR_OTHER, 1 },
+	};
+	static struct sip_msg msg;
+	char buf[256];
+	size_t i, n;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		n = (size_t)snprintf(buf, sizeof(buf),
+				     "OPTIONS sip:a@b SIP/2.0\r\n%s: x y\r\nMax-Forwards: 70\r\n"
+				     "X-Pad: 0123456789abcdef\r\n\r\n", names[i].name);
+		sip_parse((u8 *)buf, n, 0, &msg);
+		if (!msg.n_headers || msg.hdr[0].name.off != 25 ||
+		    msg.hdr[0].name.len != names[i].len || msg.hdr[0].id != names[i].id)
+			return failf("\"%s:\": %u headers, name at %u, %u bytes, id %u; want at 25, %zu, %d",
+				     names[i].name, msg.n_headers, msg.hdr[0].name.off,
+				     msg.hdr[0].name.len, msg.hdr[0].id, names[i].len, names[i].id);
+	}
+	return true;
+}
+
+/*
  * Every single-byte mutation of a few corpus messages, through parse ->
  * plan -> apply -> check: a deterministic mini-fuzz that runs in every
  * `make check` (the libFuzzer targets go much further).
@@ -858,6 +908,7 @@ static const struct unit units[] = {
 	{ "planner never writes port 0 or changes address family", t_xlat_invalid },
 	{ "limits: headers, Vias, message size", t_limits },
 	{ "word-at-a-time scanners stop at every offset, tails included", t_scan_offsets },
+	{ "header names: interpreted ones in any case, look-alikes not", t_header_names },
 	{ "single-byte mutations keep every invariant", t_mutations },
 };
 
