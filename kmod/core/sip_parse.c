@@ -446,8 +446,12 @@ static enum sip_reason headers(struct sip_pstate *ps, u32 start, u32 lim)
 		id = header_id(n0, (u32)(nend - n0));
 colon:
 		/* SP / HTAB after the colon: plain text, and not the value */
-		for (v = q + 1; v < end && cc_is(*v, CC_WS); v++)
-			;
+		v = q + 1;
+		if (end - v >= 2 && v[0] == ' ' && !cc_is(v[1], CC_WS))
+			v++;	/* the usual one SP */
+		else
+			for (; v < end && cc_is(*v, CC_WS); v++)
+				;
 		re = scan_value(ps, v, end, &r);
 		if (!re) {
 			/* an overlong line is that, not an incomplete message */
