@@ -26,17 +26,23 @@ static bool sdp_conn(const u8 *b, u32 off, u32 end, struct sip_sdp_conn *conn)
 	u32 n0 = c.p, nl, t0, tl, a0, al;
 	bool in, ip4 = false, ip6 = false;
 
-	nl = cur_run(&c, CC_SDPFIELD);
-	if (!nl || !cur_eat(&c, ' '))
-		return false;
-	t0 = c.p;
-	tl = cur_run(&c, CC_SDPFIELD);
-	if (!tl || !cur_eat(&c, ' '))
-		return false;
-	in = nl == 2 && sip_eq(b + n0, "IN", 2);
-	if (in && tl == 3) {
-		ip4 = sip_eq(b + t0, "IP4", 3);
-		ip6 = sip_eq(b + t0, "IP6", 3);
+	if (end - off >= 7 && sip_eq(b + off, "IN IP4 ", 7)) {
+		/* as nearly every c= line starts: what the runs below find */
+		c.p += 7;
+		ip4 = true;
+	} else {
+		nl = cur_run(&c, CC_SDPFIELD);
+		if (!nl || !cur_eat(&c, ' '))
+			return false;
+		t0 = c.p;
+		tl = cur_run(&c, CC_SDPFIELD);
+		if (!tl || !cur_eat(&c, ' '))
+			return false;
+		in = nl == 2 && sip_eq(b + n0, "IN", 2);
+		if (in && tl == 3) {
+			ip4 = sip_eq(b + t0, "IP4", 3);
+			ip6 = sip_eq(b + t0, "IP6", 3);
+		}
 	}
 	a0 = c.p;
 	if (!ip4 && !ip6) {

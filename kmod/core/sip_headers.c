@@ -63,9 +63,17 @@ static bool via_received(struct sip_cur *c)
 static bool via_param(struct sip_cur *c, struct sip_via *v)
 {
 	const u8 *b = c->b;
-	u32 n0 = c->p, nl = hv_run(c, CC_TOKEN), val;
+	u32 n0 = c->p, nl, val;
 	bool has_value;
 
+	/* the one nearly every Via has, told by one word compare */
+	if (c->end - n0 >= 7 && sip_ieq(b + n0, "branch=", 7)) {
+		c->p = n0 + 6;
+		cur_sep(c, '=');
+		v->has_branch = 1;
+		return hv_run(c, CC_TOKEN) > 0;
+	}
+	nl = hv_run(c, CC_TOKEN);
 	if (!nl)
 		return false;
 	has_value = cur_sep(c, '=');
@@ -127,10 +135,16 @@ enum sip_reason sip_parse_via(struct sip_pstate *ps, u32 off, u32 end)
 				goto bad;
 		}
 		t0 = c.p;
-		tl = hv_run(&c, CC_TOKEN);
-		if (!tl)
-			goto bad;
-		v->transport = transport_id(ps->b + t0, tl);
+		if (end - t0 >= 4 && sip_ieq(ps->b + t0, "udp ", 4)) {
+			/* the usual transport and the SP after it: one compare */
+			c.p += 3;
+			v->transport = SIP_TP_UDP;
+		} else {
+			tl = hv_run(&c, CC_TOKEN);
+			if (!tl)
+				goto bad;
+			v->transport = transport_id(ps->b + t0, tl);
+		}
 		if (!cur_sws(&c) || !cur_host(&c, &v->sent_by))
 			goto bad;
 		if (cur_sep(&c, ':') && !cur_port(&c, &v->sent_by))

@@ -529,6 +529,12 @@ bool sip_parse_uri_x(struct sip_cur *c, enum sip_uri_ctx ctx, struct sip_uri *u)
 	u->is_sip = u->sips = u->tls = 0;
 	if (cur_eof(c) || !cc_is(c->b[c->p], CC_ALPHA))
 		return false;
+	if (c->end - s0 >= 4 && sip_ieq(c->b + s0, "sip:", 4)) {
+		/* the usual scheme: what the run and the compares below find */
+		c->p += 4;
+		u->is_sip = 1;
+		return sip_uri_body(c, ctx, u);
+	}
 	slen = hv_run(c, CC_SCHEME);
 	if (!cur_eat(c, ':')) {
 		c->p = s0 + slen;
