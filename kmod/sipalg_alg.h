@@ -55,7 +55,7 @@ struct sipalg_policy {
  * helper is sipalg's.
  */
 struct sipalg_ct_data {
-	unsigned long reg_until;	/* sipalg_reg.c: jiffies; 0: nothing registered */
+	unsigned long keep_until;	/* sipalg_reg.c: jiffies; 0: nothing to keep */
 	int ifindex;			/* interface that assigned the flow; 0: nftables */
 	u8 mode;			/* that interface's policy at the time */
 	u8 malformed;
@@ -87,7 +87,7 @@ enum sipalg_counter {
 	SIPALG_CTR_EXPECT_FAILED,	/* port range exhausted or cap hit */
 	SIPALG_CTR_EXPECT_RENEWED,	/* the same pinholes asked for again */
 	SIPALG_CTR_REG_TRACKED,		/* 2xx to REGISTER with expiry > 0 */
-	SIPALG_CTR_REG_RELEASED,	/* expiry 0 */
+	SIPALG_CTR_REG_RELEASED,	/* expiry 0 removed a registration's pinhole */
 	SIPALG_CTR_EXPECT_REFUSED_DESTINATION, /* c= not the SDP sender's */
 	SIPALG_CTR_UNCHANGED_AGGREGATED, /* UDP: several datagrams in one skb */
 	SIPALG_CTR_EXPECT_REFUSED_NETNS_CAP, /* max_netns_expectations reached */
@@ -163,8 +163,16 @@ int sipalg_expect_media(struct nf_conn *ct, const struct sipalg_policy *pol,
 		       const struct sip_plan *plan, const struct sip_xlat *xlat,
 		       struct sip_port_map *map, u64 callid,
 		       struct sipalg_limit_src *src);
+/*
+ * A call's end: @bye (a BYE) ends any call, a CANCEL or a final error to
+ * an INVITE only one not yet confirmed (a failed re-INVITE leaves the
+ * session as it was, RFC 3261 14.1).
+ */
 void sipalg_expect_end_dialog(struct nf_conn *ct,
-			      const struct sipalg_policy *pol, u64 callid);
+			      const struct sipalg_policy *pol, u64 callid,
+			      bool bye);
+/* The 2xx to an INVITE of call @callid: it is confirmed. */
+void sipalg_expect_confirm_dialog(struct nf_conn *ct, u64 callid);
 
 /* One call with media pinholes, as `sipalgctl flows` lists it. */
 struct sipalg_call {
@@ -184,8 +192,10 @@ int sipalg_expect_calls(const struct net *net, unsigned long *bucket,
 			unsigned long *skip,
 			int (*fill)(const struct sipalg_call *c, void *arg),
 			void *arg);
-void sipalg_expect_remove(struct nf_conn *ct, const struct sipalg_policy *pol,
-			  enum sipalg_expect_class class, int dir);
+/* Returns how many were removed. */
+unsigned int sipalg_expect_remove(struct nf_conn *ct,
+				  const struct sipalg_policy *pol,
+				  enum sipalg_expect_class class, int dir);
 void sipalg_expect_signalling(struct nf_conn *ct,
 			      const struct sipalg_policy *pol,
 			      enum ip_conntrack_dir dir,
@@ -215,6 +225,7 @@ void sipalg_reg_response(struct sk_buff *skb, struct nf_conn *ct,
 			 const struct sipalg_policy *pol,
 			 enum ip_conntrack_dir dir, const struct sip_msg *msg,
 			 const struct sip_xlat *xlat);
+void sipalg_call_answered(struct nf_conn *ct, const struct sk_buff *skb);
 void sipalg_reg_keepalive(struct nf_conn *ct, const struct sk_buff *skb);
 
 #endif /* SIPALG_ALG_H */

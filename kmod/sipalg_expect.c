@@ -32,8 +32,9 @@
  * Media pinholes belong to a call: a dialog record (struct sipalg_dialog,
  * see "Dialogs" below) names the pinholes each side of one Call-ID asked
  * for on one signalling flow, so that on a trunk carrying many calls over
- * one flow a BYE, CANCEL or final error removes that call's pinholes only,
- * and an offer or answer replaces only its own call's.
+ * one flow a BYE, or a CANCEL or final error before the call is answered,
+ * removes that call's pinholes only, and an offer or answer replaces only
+ * its own call's.
  */
 #include <linux/hash.h>
 #include <linux/jhash.h>
@@ -100,7 +101,10 @@ static unsigned long last_recount;	/* jiffies; claimed with cmpxchg */
  *
  * A record lives as long as its pinholes may: until the media timeout
  * after the last offer, answer or retransmission that opened or renewed
- * them (dlg->until), or until the call's BYE, CANCEL or final error.
+ * them (dlg->until), or until the call's BYE, or its CANCEL or final error
+ * while it is not confirmed.  A call is confirmed by the first 2xx to one
+ * of its INVITEs; after that a CANCEL or error answers a re-INVITE, which
+ * leaves the session as it was (RFC 3261 14.1), so the pinholes stay.
  * Expired records are freed on the next walk of their bucket and by a
  * periodic sweep (dlg_gc), those of a namespace when it is deleted, all of
  * them when the module is unloaded.  Their number is bounded per flow
@@ -131,6 +135,7 @@ struct sipalg_dialog {
 	struct sipalg_limit_src *src;	/* sipalg_limit.c: whose call, or NULL */
 	u64 callid;			/* sipalg_dialog_id() of the Call-ID */
 	unsigned long until;		/* jiffies: its pinholes have expired */
+	bool confirmed;			/* a 2xx to its INVITE was seen */
 	u8 n[IP_CT_DIR_MAX];
 	struct dlg_pinhole ph[IP_CT_DIR_MAX][SIP_MAX_PINHOLES];
 };
@@ -319,12 +324,13 @@ static struct sipalg_dialog *dlg_get(struct nf_conn *ct, u32 ct_id,
 }
 
 /*
- * The end of a call (BYE, CANCEL, a final error to its INVITE): its
- * pinholes, both sides', are removed and its record freed.  Other calls
- * on the flow keep theirs.
+ * The end of a call (BYE; CANCEL or a final error to an INVITE not yet
+ * answered with a 2xx): its pinholes, both sides', are removed and its
+ * record freed.  Other calls on the flow keep theirs.
  */
 void sipalg_expect_end_dialog(struct nf_conn *ct,
-			      const struct sipalg_policy *pol, u64 callid)
+			      const struct sipalg_policy *pol, u64 callid,
+			      bool bye)
 {
 	struct nf_conn_help *help = nfct_help(ct);
 	struct sipalg_dialog *d;
@@ -334,12 +340,23 @@ void sipalg_expect_end_dialog(struct nf_conn *ct,
 		return;
 	spin_lock_bh(&nf_conntrack_expect_lock);
 	d = dlg_find(ct, nf_ct_get_id(ct), callid, NULL);
-	if (d) {
+	if (d && (bye || !d->confirmed)) {
 		removed = dlg_unlink(help, d, -1);
 		dlg_free(d);
 	}
 	spin_unlock_bh(&nf_conntrack_expect_lock);
 	sipalg_policy_count_add(pol, SIPALG_CTR_EXPECT_REMOVED, removed);
+}
+
+void sipalg_expect_confirm_dialog(struct nf_conn *ct, u64 callid)
+{
+	struct sipalg_dialog *d;
+
+	spin_lock_bh(&nf_conntrack_expect_lock);
+	d = dlg_find(ct, nf_ct_get_id(ct), callid, NULL);
+	if (d)
+		d->confirmed = true;
+	spin_unlock_bh(&nf_conntrack_expect_lock);
 }
 
 /* Free the records of @net (every namespace's when NULL) or, with @expired, the expired ones. */
@@ -722,8 +739,9 @@ static void withdraw(struct nf_conn *ct, const struct sipalg_policy *pol,
  * Remove @ct's expectations of @class (and of direction @dir unless < 0).
  * The master's own list is walked, not the whole expectation table.
  */
-void sipalg_expect_remove(struct nf_conn *ct, const struct sipalg_policy *pol,
-			  enum sipalg_expect_class class, int dir)
+unsigned int sipalg_expect_remove(struct nf_conn *ct,
+				  const struct sipalg_policy *pol,
+				  enum sipalg_expect_class class, int dir)
 {
 	struct nf_conn_help *help = nfct_help(ct);
 	struct nf_conntrack_expect *exp;
@@ -731,7 +749,7 @@ void sipalg_expect_remove(struct nf_conn *ct, const struct sipalg_policy *pol,
 	unsigned int removed = 0;
 
 	if (!help || !READ_ONCE(help->expecting[class]))
-		return;
+		return 0;
 	spin_lock_bh(&nf_conntrack_expect_lock);
 	hlist_for_each_entry_safe(exp, next, &help->expectations, lnode) {
 		if (exp->class != class || (dir >= 0 && exp->dir != dir))
@@ -740,6 +758,7 @@ void sipalg_expect_remove(struct nf_conn *ct, const struct sipalg_policy *pol,
 	}
 	spin_unlock_bh(&nf_conntrack_expect_lock);
 	sipalg_policy_count_add(pol, SIPALG_CTR_EXPECT_REMOVED, removed);
+	return removed;
 }
 
 /*

@@ -85,10 +85,17 @@ static bool is_final_error(const struct sip_msg *msg)
 	       msg->cseq_method == SIP_M_INVITE;
 }
 
-static bool is_register_ok(const struct sip_msg *msg)
+static bool is_ok(const struct sip_msg *msg, enum sip_method method)
 {
 	return !msg->is_request && msg->status >= 200 && msg->status < 300 &&
-	       msg->cseq_method == SIP_M_REGISTER;
+	       msg->cseq_method == method;
+}
+
+static bool ends_call(const struct sip_msg *msg)
+{
+	return (msg->is_request && (msg->method == SIP_M_BYE ||
+				    msg->method == SIP_M_CANCEL)) ||
+	       is_final_error(msg);
 }
 
 /* Where the flow's sender sits, for an untranslated flow: nowhere to go. */
@@ -185,11 +192,11 @@ static int handle_message(const struct sipalg_pkt *p, unsigned int msgoff,
 	sip_plan(buf, msg, &x, &s->plan);
 
 	/* Pinholes belong to the call (Call-ID), not to the flow. */
-	if ((msg->is_request && (msg->method == SIP_M_BYE ||
-				 msg->method == SIP_M_CANCEL)) ||
-	    is_final_error(msg))
+	if (ends_call(msg))
 		sipalg_expect_end_dialog(p->ct, &p->pol,
-					 sipalg_dialog_id(buf, msg));
+					 sipalg_dialog_id(buf, msg),
+					 msg->is_request &&
+					 msg->method == SIP_M_BYE);
 	else if (s->plan.n_pinholes) {
 		x.n_media_map = media_pinholes(p, buf, s, nat ? &x : NULL,
 					       drop);
@@ -198,7 +205,12 @@ static int handle_message(const struct sipalg_pkt *p, unsigned int msgoff,
 			sip_plan(buf, msg, &x, &s->plan);
 		}
 	}
-	if (is_register_ok(msg) && within_rate(p, !dir, &src, drop))
+	/* After media_pinholes(): a 2xx that carries the offer makes the record. */
+	if (is_ok(msg, SIP_M_INVITE)) {
+		sipalg_expect_confirm_dialog(p->ct, sipalg_dialog_id(buf, msg));
+		sipalg_call_answered(p->ct, p->skb);
+	}
+	if (is_ok(msg, SIP_M_REGISTER) && within_rate(p, !dir, &src, drop))
 		sipalg_reg_response(p->skb, p->ct, &p->pol, dir, msg,
 				    nat ? &x : NULL);
 	if (*drop)

@@ -1,15 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Registrations that stay reachable.  When the 2xx to a REGISTER grants an
- * expiry, the signalling conntrack is kept alive at least that long (the
+ * Signalling flows that stay reachable.  When the 2xx to a REGISTER grants
+ * an expiry, the signalling conntrack is kept alive at least that long (the
  * UDP timeout alone would let the router's mapping die after 30-180 s and
  * the registrar's INVITE would be lost), and the registered Contact gets a
- * pinhole for new flows from the registrar.  Expiry 0 releases both.
+ * pinhole for new flows from the registrar.  Expiry 0 removes the pinhole.
+ * The 2xx to an INVITE (a call answered, or a re-INVITE such as a session
+ * timer's refresh accepted) keeps the call's flow alive for call_timeout,
+ * so that the far end's BYE or re-INVITE still finds the mapping.
  *
- * The expiry lives in the conntrack's helper area; it is written under
- * ct->lock because both directions of a flow may be helped at once on two
- * CPUs.
+ * Both raise one deadline, the flow's keep_until in the conntrack's helper
+ * area: the latest one granted wins.  It is never lowered, neither by a
+ * registration's expiry 0 nor by a BYE, because one flow may carry a
+ * registration and many calls and no per-call state says which of them
+ * still needs it.  It is written under ct->lock because both directions of
+ * a flow may be helped at once on two CPUs.
  */
+#include <linux/moduleparam.h>
 #include <net/netfilter/nf_conntrack_ecache.h>
 #include <net/netfilter/nf_conntrack_helper.h>
 
@@ -73,18 +80,43 @@ static bool flow_alive(const struct nf_conn *ct)
 	       READ_ONCE(ct->proto.tcp.state) == TCP_CONNTRACK_ESTABLISHED;
 }
 
-/* Longest keep-alive we grant, whatever the registrar says. */
-#define SIPALG_MAX_REG_SECS	(24 * 3600)
+/* Longest keep-alive we grant, whatever the registrar or call_timeout say. */
+#define SIPALG_MAX_KEEP_SECS	(24 * 3600)
+
+static unsigned int call_timeout = 3600;
+module_param(call_timeout, uint, 0644);
+MODULE_PARM_DESC(call_timeout,
+		 "seconds a call's signalling flow is kept alive after the 2xx to its INVITE or re-INVITE, so that the far end's BYE still finds the NAT mapping; 0: off, at most 86400 (larger counts as 86400) (default 3600, as nf_conntrack_sip's sip_timeout)");
 
 /*
+ * Keep @ct alive for @secs from now at least (the deadline only moves
+ * later), and refresh it now if it would expire sooner.
+ *
  * A refreshed timeout raises no conntrack event of its own, so conntrackd
  * would carry the protocol timeout of the flow's last event to a backup
- * router, which then drops a registration's flow while the phone is still
- * registered.  An event is raised with the refresh: ctnetlink puts the
+ * router, which then drops a registration's or call's flow while it is
+ * still needed.  An event is raised with the refresh: ctnetlink puts the
  * timeout in every update, whichever bit it carries, and IPCT_HELPER adds
  * nothing a helped flow's update does not carry anyway.  The cached event
  * is delivered when this packet is confirmed, after the refresh.
- *
+ */
+static void keep_flow(struct nf_conn *ct, const struct sk_buff *skb,
+		      u32 secs)
+{
+	struct sipalg_ct_data *data = ct_data(ct);
+	unsigned long until = jiffies + secs * HZ;
+
+	spin_lock_bh(&ct->lock);
+	if (!data->keep_until || time_after(until, data->keep_until))
+		data->keep_until = until;
+	spin_unlock_bh(&ct->lock);
+	if (flow_alive(ct) && nf_ct_expires(ct) < secs * HZ) {
+		sipalg_ct_refresh(ct, skb, secs * HZ);
+		nf_conntrack_event_cache(IPCT_HELPER, ct);
+	}
+}
+
+/*
  * A 2xx to REGISTER travelling in @dir, to the phone.  @xlat (NULL for an
  * untranslated flow) tells the phone's public and private endpoints.
  */
@@ -93,7 +125,6 @@ void sipalg_reg_response(struct sk_buff *skb, struct nf_conn *ct,
 			 enum ip_conntrack_dir dir, const struct sip_msg *msg,
 			 const struct sip_xlat *xlat)
 {
-	struct sipalg_ct_data *data = ct_data(ct);
 	struct sip_endpoint phone;
 	u32 secs;
 	bool nat = xlat && xlat->side == SIP_RECEIVER_NATED;
@@ -108,36 +139,35 @@ void sipalg_reg_response(struct sk_buff *skb, struct nf_conn *ct,
 	secs = granted_expiry(msg, &phone);
 	if (!secs && nat)
 		secs = granted_expiry(msg, &xlat->internal); /* pinhole mode */
-	secs = min_t(u32, secs, SIPALG_MAX_REG_SECS);
-
-	spin_lock_bh(&ct->lock);
-	if (!secs && !data->reg_until) {
-		spin_unlock_bh(&ct->lock);
-		return;
-	}
-	data->reg_until = secs ? jiffies + secs * HZ : 0;
-	spin_unlock_bh(&ct->lock);
+	secs = min_t(u32, secs, SIPALG_MAX_KEEP_SECS);
 
 	if (!secs) {
-		sipalg_expect_remove(ct, pol, SIPALG_EXPECT_SIGNALLING, -1);
-		sipalg_policy_count(pol, SIPALG_CTR_REG_RELEASED);
+		if (sipalg_expect_remove(ct, pol, SIPALG_EXPECT_SIGNALLING, -1))
+			sipalg_policy_count(pol, SIPALG_CTR_REG_RELEASED);
 		return;
 	}
-	if (flow_alive(ct) && nf_ct_expires(ct) < secs * HZ) {
-		sipalg_ct_refresh(ct, skb, secs * HZ);
-		nf_conntrack_event_cache(IPCT_HELPER, ct);
-	}
+	keep_flow(ct, skb, secs);
 	sipalg_expect_signalling(ct, pol, dir, &phone, nat ? xlat : NULL, secs);
 	sipalg_policy_count(pol, SIPALG_CTR_REG_TRACKED);
 }
 
+/* A 2xx to an INVITE on @ct: the call is up, or refreshed. */
+void sipalg_call_answered(struct nf_conn *ct, const struct sk_buff *skb)
+{
+	u32 secs = min_t(u32, READ_ONCE(call_timeout), SIPALG_MAX_KEEP_SECS);
+
+	if (secs)
+		keep_flow(ct, skb, secs);
+}
+
 /*
  * Every packet of the flow refreshes its conntrack to the protocol timeout;
- * put the registration's lifetime back on top of it, while the flow lives.
+ * put the registration's or call's lifetime back on top of it, while the
+ * flow lives.
  */
 void sipalg_reg_keepalive(struct nf_conn *ct, const struct sk_buff *skb)
 {
-	unsigned long until = READ_ONCE(ct_data(ct)->reg_until);
+	unsigned long until = READ_ONCE(ct_data(ct)->keep_until);
 	long left;
 
 	if (!until)
