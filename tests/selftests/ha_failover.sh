@@ -29,11 +29,9 @@
 # length) sends an INVITE over TCP to a TCP peer.  The phone opens the
 # call's flow with a keep-alive before its INVITE: conntrackd drops a
 # pinhole announced before its flow, and the kernel announces those of a
-# flow's first packet first.  During the call the
-# phone sends CRLF keep-alives on the call's flow every 2 s: sipalg keeps
-# registrations alive, not calls, and with the test's 10 s UDP timeout the
-# call's flow (and the pinholes it owns) would otherwise expire before the
-# failover.
+# flow's first packet first.  During the call the phone sends CRLF
+# keep-alives on the call's flow every 2 s, as phones do to keep a NAT
+# binding (the routers' UDP timeouts here are 10/20 s).
 #
 # Failover, as keepalived's notify script would do it: rtr1's links go
 # down (the sync link first: a dying router sends nothing more), rtr2
@@ -58,9 +56,12 @@
 #     changes lengths the other way), and the TCP peer receives exactly
 #     what `sipalgctl rewrite --tcp` makes of each message: the sequence
 #     adjustment came with the sync;
-#  4. 70 s after the first registration (past its first lifetime and the
-#     UDP timeouts) rtr2 still has the registration's flow and the
-#     registrar's INVITE reaches the phone;
+#  4. rtr2 committed the call's flow with the timeout the 2xx to its
+#     INVITE gave it on rtr1 (call_timeout, carried by conntrackd because
+#     sipalg raises an event with the refresh); 70 s after the first
+#     registration (past its first lifetime and the UDP timeouts) rtr2
+#     still has the registration's flow and the registrar's INVITE
+#     reaches the phone;
 #  5. the kernel log stays clean (one kernel serves every namespace).
 #
 # The same scenario runs with the in-tree helper; its outcome is printed
@@ -566,6 +567,18 @@ tcp_after_failover() {
 	[ "$off" = 0 ]
 }
 
+# 4. The call's flow, as rtr2 committed it: the 2xx to the INVITE kept it
+# for call_timeout on rtr1 and raised an event, so conntrackd carried that
+# timeout, not the 20 s UDP one of the flow's earlier events.
+call_flow_kept() {
+	local flow secs
+	flow=$(r2 conntrack -L -p udp --orig-src "$PHONE_IP" --orig-port-src 5060 \
+		--orig-dst "$PEER_IP" --orig-port-dst 5070 2>/dev/null)
+	secs=$(awk '{ print $3; exit }' <<<"$flow")
+	echo "rtr2's copy of the call's flow: ${flow:-no flow}"
+	[ "${secs:-0}" -gt 1000 ]
+}
+
 # 4. The registration, CHECK4_AT s after it was first made.
 registration_kept() {
 	local left=$((REGISTERED_AT + CHECK4_AT - SECONDS)) flow
@@ -620,6 +633,8 @@ run_scenario() {
 	fi
 	step "$h" commit "failover: rtr1 down, conntrackd -c on rtr2, addresses to rtr2" \
 		failover
+	step "$h" callflow "4. rtr2 committed the call's flow with the call_timeout rtr1 gave it" \
+		call_flow_kept
 	step "$h" rtp "1. RTP flows both ways through rtr2 within 10 s" \
 		media_after_failover
 	step "$h" named "1. rtr1 names the function of each pinhole it translates (conntrackd carries it)" \
@@ -644,7 +659,7 @@ run_scenario() {
 	done
 }
 
-ktap_header 12
+ktap_header 13
 START=$SECONDS
 sipalg_unload
 klog_mark "failover between routers synced by conntrackd"
@@ -664,7 +679,7 @@ ha_cleanup
 ktap_diag "outcome, check by check:"
 {
 	printf '%-10s %-8s %s\n' check sipalg in-tree
-	for k in setup rtr1-rtp commit rtp named rtcp reinvite moved bye seqadj tcp reg incoming; do
+	for k in setup rtr1-rtp commit callflow rtp named rtcp reinvite moved bye seqadj tcp reg incoming; do
 		printf '%-10s %-8s %s\n' "$k" "${RESULT[sipalg,$k]:-not run}" \
 			"${RESULT[sip,$k]:-not run}"
 	done
