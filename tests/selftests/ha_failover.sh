@@ -58,7 +58,8 @@
 #     adjustment came with the sync;
 #  4. rtr2 committed the call's flow with the timeout the 2xx to its
 #     INVITE gave it on rtr1 (call_timeout, carried by conntrackd because
-#     sipalg raises an event with the refresh); 70 s after the first
+#     sipalg raises an event with the refresh; what the next packet does
+#     to it is printed: see call_flow_kept); 70 s after the first
 #     registration (past its first lifetime and the UDP timeouts) rtr2
 #     still has the registration's flow and the registrar's INVITE
 #     reaches the phone;
@@ -416,6 +417,9 @@ failover() {
 	# Flows first: an expectation needs its master.
 	ctd rtr2 -c ct || { echo "conntrackd -c ct failed"; return 1; }
 	ctd rtr2 -c expect || { echo "conntrackd -c expect failed"; return 1; }
+	# No packet reaches rtr2 before it has the addresses: the call's flow
+	# as committed.
+	call_flow rtr2 >"$SELFTEST_TMP/call-flow-committed"
 	take_addresses rtr2 || return 1
 	ip -n lan neigh flush dev br0
 	ip -n wan neigh flush dev br0
@@ -567,15 +571,25 @@ tcp_after_failover() {
 	[ "$off" = 0 ]
 }
 
+# call_flow ROUTER: the call's signalling flow on ROUTER (conntrack -L)
+call_flow() {
+	ip netns exec "$1" conntrack -L -p udp --orig-src "$PHONE_IP" --orig-port-src 5060 \
+		--orig-dst "$PEER_IP" --orig-port-dst 5070 2>/dev/null
+}
+
 # 4. The call's flow, as rtr2 committed it: the 2xx to the INVITE kept it
 # for call_timeout on rtr1 and raised an event, so conntrackd carried that
-# timeout, not the 20 s UDP one of the flow's earlier events.
+# timeout, not the 20 s UDP one of the flow's earlier events.  Observed,
+# not asserted (README, "Active/backup routers"): the next packet through
+# rtr2 puts the flow back on the UDP timeout, because the keep-alive's
+# deadline lives in the helper's area of the conntrack, which conntrackd
+# does not carry.
 call_flow_kept() {
 	local flow secs
-	flow=$(r2 conntrack -L -p udp --orig-src "$PHONE_IP" --orig-port-src 5060 \
-		--orig-dst "$PEER_IP" --orig-port-dst 5070 2>/dev/null)
+	flow=$(cat "$SELFTEST_TMP/call-flow-committed")
 	secs=$(awk '{ print $3; exit }' <<<"$flow")
-	echo "rtr2's copy of the call's flow: ${flow:-no flow}"
+	echo "rtr2's copy of the call's flow, committed: ${flow:-no flow}"
+	echo "the same after the phone's next keep-alives through rtr2: $(call_flow rtr2)"
 	[ "${secs:-0}" -gt 1000 ]
 }
 
