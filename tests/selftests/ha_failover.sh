@@ -57,9 +57,8 @@
 #     what `sipalgctl rewrite --tcp` makes of each message: the sequence
 #     adjustment came with the sync;
 #  4. rtr2 committed the call's flow with the timeout the 2xx to its
-#     INVITE gave it on rtr1 (call_timeout, carried by conntrackd because
-#     sipalg raises an event with the refresh; what the next packet does
-#     to it is printed: see call_flow_kept); 70 s after the first
+#     INVITE gave it on rtr1 (call_timeout; what the next packet does to
+#     it is printed: see call_flow_kept); 70 s after the first
 #     registration (past its first lifetime and the UDP timeouts) rtr2
 #     still has the registration's flow and the registrar's INVITE
 #     reaches the phone;
@@ -578,12 +577,13 @@ call_flow() {
 }
 
 # 4. The call's flow, as rtr2 committed it: the 2xx to the INVITE kept it
-# for call_timeout on rtr1 and raised an event, so conntrackd carried that
-# timeout, not the 20 s UDP one of the flow's earlier events.  Observed,
-# not asserted (README, "Active/backup routers"): the next packet through
-# rtr2 puts the flow back on the UDP timeout, because the keep-alive's
-# deadline lives in the helper's area of the conntrack, which conntrackd
-# does not carry.
+# for call_timeout on rtr1, and conntrackd carried that timeout, not the
+# 20 s UDP one (without sipalg's event the flow's later events carry it
+# here too: the registration's checks are the ones that need it).  What
+# the next packet through rtr2 does is printed, not asserted (README,
+# "Active/backup routers"): it puts the flow back on the UDP timeout,
+# because the keep-alive's deadline lives in the helper's area of the
+# conntrack, which conntrackd does not carry.
 call_flow_kept() {
 	local flow secs
 	flow=$(cat "$SELFTEST_TMP/call-flow-committed")
