@@ -227,5 +227,6 @@ void sipalg_reg_response(struct sk_buff *skb, struct nf_conn *ct,
 			 const struct sip_xlat *xlat);
 void sipalg_call_answered(struct nf_conn *ct, const struct sk_buff *skb);
 void sipalg_reg_keepalive(struct nf_conn *ct, const struct sk_buff *skb);
+int sipalg_reg_synced(struct nlattr *attr, struct nf_conn *ct);
 
 #endif /* SIPALG_ALG_H */

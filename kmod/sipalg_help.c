@@ -146,12 +146,12 @@ static bool within_rate(const struct sipalg_pkt *p, enum ip_conntrack_dir who,
 }
 
 /*
- * The media pinholes of an SDP offer or answer (@buf: the message), for a
+ * The media pinholes of an SDP offer or answer of call @callid, for a
  * sender within its rate and, for a new call, its calls cap (checked by
  * sipalg_expect.c, where it makes the call's record).  Returns how many
  * m= ports were remapped (in s->map); *@drop as for within_rate().
  */
-static unsigned int media_pinholes(const struct sipalg_pkt *p, const u8 *buf,
+static unsigned int media_pinholes(const struct sipalg_pkt *p, u64 callid,
 				   struct sipalg_scratch *s,
 				   const struct sip_xlat *xlat, bool *drop)
 {
@@ -162,7 +162,7 @@ static unsigned int media_pinholes(const struct sipalg_pkt *p, const u8 *buf,
 	if (!within_rate(p, dir, &src, drop))
 		return 0;
 	n = sipalg_expect_media(p->ct, &p->pol, dir, &s->msg, &s->plan, xlat,
-				s->map, sipalg_dialog_id(buf, &s->msg), src);
+				s->map, callid, src);
 	if (n >= 0)
 		return n;
 	*drop = drop_over_limit(p);	/* over the calls cap */
@@ -182,6 +182,8 @@ static int handle_message(const struct sipalg_pkt *p, unsigned int msgoff,
 	const struct sip_msg *msg = &s->msg;
 	struct sipalg_limit_src *src;
 	struct sip_xlat x;
+	bool ends = ends_call(msg), answered = is_ok(msg, SIP_M_INVITE);
+	u64 callid = 0;
 	bool nat;
 
 	nat = sipalg_xlat_from_ct(p->ct, dir, &x);
@@ -191,14 +193,15 @@ static int handle_message(const struct sipalg_pkt *p, unsigned int msgoff,
 		xlat_identity(p->ct, dir, &x);
 	sip_plan(buf, msg, &x, &s->plan);
 
-	/* Pinholes belong to the call (Call-ID), not to the flow. */
-	if (ends_call(msg))
-		sipalg_expect_end_dialog(p->ct, &p->pol,
-					 sipalg_dialog_id(buf, msg),
+	/* Pinholes belong to the call (Call-ID, hashed once), not to the flow. */
+	if (ends || answered || s->plan.n_pinholes)
+		callid = sipalg_dialog_id(buf, msg);
+	if (ends)
+		sipalg_expect_end_dialog(p->ct, &p->pol, callid,
 					 msg->is_request &&
 					 msg->method == SIP_M_BYE);
 	else if (s->plan.n_pinholes) {
-		x.n_media_map = media_pinholes(p, buf, s, nat ? &x : NULL,
+		x.n_media_map = media_pinholes(p, callid, s, nat ? &x : NULL,
 					       drop);
 		if (x.n_media_map) {
 			x.media_map = s->map;
@@ -206,8 +209,8 @@ static int handle_message(const struct sipalg_pkt *p, unsigned int msgoff,
 		}
 	}
 	/* After media_pinholes(): a 2xx that carries the offer makes the record. */
-	if (is_ok(msg, SIP_M_INVITE)) {
-		sipalg_expect_confirm_dialog(p->ct, sipalg_dialog_id(buf, msg));
+	if (answered) {
+		sipalg_expect_confirm_dialog(p->ct, callid);
 		sipalg_call_answered(p->ct, p->skb);
 	}
 	if (is_ok(msg, SIP_M_REGISTER) && within_rate(p, !dir, &src, drop))

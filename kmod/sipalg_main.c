@@ -147,6 +147,7 @@ static void __init sipalg_helper_setup(struct nf_conntrack_helper *h,
 	h->expect_policy = sipalg_exp_policy;
 	h->expect_class_max = SIPALG_EXPECT__COUNT - 1;
 	h->help = sipalg_help;
+	h->from_nlattr = sipalg_reg_synced;	/* a flow a backup commits */
 }
 
 static int __init sipalg_init(void)

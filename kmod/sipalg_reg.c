@@ -161,6 +161,29 @@ void sipalg_call_answered(struct nf_conn *ct, const struct sk_buff *skb)
 }
 
 /*
+ * ctnetlink creates @ct with sipalg as its helper: a sync daemon commits a
+ * flow on a backup router.  conntrackd carries the helper's name and the
+ * timeout, not the helper's area (@attr is NULL: sipalg exports no helper
+ * data), so the flow's own deadline is lost, and its next packet would put
+ * it back on the protocol timeout: a registration's or call's flow would
+ * expire on the backup after one silent UDP timeout.  The committed timeout
+ * is set only after this returns, so the deadline cannot be taken from it;
+ * the flow is kept call_timeout from the commit instead, as long as a
+ * call's flow after its last answered INVITE (the next 2xx to a REGISTER
+ * or INVITE through the backup raises it as usual).  The conntrack is not
+ * in the table yet, so no other CPU sees its area: no lock.  An existing
+ * flow that ctnetlink only updates keeps its own deadline.
+ */
+int sipalg_reg_synced(struct nlattr *attr, struct nf_conn *ct)
+{
+	u32 secs = min_t(u32, READ_ONCE(call_timeout), SIPALG_MAX_KEEP_SECS);
+
+	if (!nf_ct_is_confirmed(ct) && secs)
+		ct_data(ct)->keep_until = jiffies + secs * HZ;
+	return 0;
+}
+
+/*
  * Every packet of the flow refreshes its conntrack to the protocol timeout;
  * put the registration's or call's lifetime back on top of it, while the
  * flow lives.

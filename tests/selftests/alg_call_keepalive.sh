@@ -18,6 +18,11 @@
 #   - After the 200 to an INVITE, the flow's conntrack timeout is
 #     call_timeout (3600 s by default); after 8 s without a packet the
 #     trunk's BYE reaches the phone and its 200 comes back.
+#   - With call_timeout=10 (set at run time, on a new flow), a re-INVITE
+#     answered 200 halfway through a call raises the deadline: the flow's
+#     timeout after it is 10 s again, not what was left of the first, and
+#     the trunk's BYE 8 s later (12 s after the call's 200) reaches the
+#     phone.
 #   - With call_timeout=0 (set at run time) the same flow expires and the
 #     BYE is lost: the wait was longer than the UDP timeouts.
 # shellcheck source=tests/selftests/lib.sh
@@ -28,6 +33,7 @@ PHONE=192.168.1.2
 TRUNK=203.0.113.2
 PUBLIC=203.0.113.1
 WAIT=8			# seconds of silence, longer than both UDP timeouts
+REFRESH_TIMEOUT=10	# WAIT < it < WAIT * 3/2: only the re-INVITE's 200 keeps the flow
 UAS_PID=
 
 test_cleanup() {
@@ -65,7 +71,7 @@ has() { # NAME LINE
 	grep -qx "$2" "$SELFTEST_TMP/$1.out"
 }
 
-ktap_header 8
+ktap_header 9
 sipalg_unload
 klog_mark "alg_call_keepalive"
 ktap_check_here "topology, sipalg on UDP 5060, UDP timeouts 3/5 s, the trunk on wan" setup
@@ -103,6 +109,20 @@ kept() {
 ktap_check "after the 200 the flow's timeout is call_timeout (3600 s); ${WAIT} s later the trunk's BYE reaches the phone and its 200 comes back" \
 	kept
 
+# A flow's deadline only moves later: a new flow (the flush), or the
+# first calls' 3600 s would hold it.
+refreshed() {
+	echo "$REFRESH_TIMEOUT" >/sys/module/sipalg/parameters/call_timeout || return 1
+	rtr conntrack -F 2>/dev/null
+	phone refresh refresh
+	local t
+	t=$(sed -n 's/^refreshed 200 timeout \([0-9]*\)$/\1/p' "$SELFTEST_TMP/refresh.out")
+	[ "${t:-0}" -gt $((REFRESH_TIMEOUT - 2)) ] && has refresh 'flow kept' &&
+		has refresh 'bye reached the phone' && has refresh 'exit 0'
+}
+ktap_check "call_timeout=${REFRESH_TIMEOUT}: a re-INVITE's 200 halfway through the call raises the deadline; the BYE $((WAIT + WAIT / 2)) s after the call's 200 reaches the phone" \
+	refreshed
+
 expired() {
 	echo 0 >/sys/module/sipalg/parameters/call_timeout || return 1
 	rtr conntrack -F 2>/dev/null
@@ -120,8 +140,8 @@ modinfo_says() {
 }
 ktap_check "modinfo describes call_timeout" modinfo_says
 
-ktap_diag "the phone's lines, with call_timeout=3600 then 0:"
-cat "$SELFTEST_TMP/calls.out" "$SELFTEST_TMP/nokeep.out" | ktap_diag
+ktap_diag "the phone's lines, with call_timeout=3600, ${REFRESH_TIMEOUT}, then 0:"
+cat "$SELFTEST_TMP/calls.out" "$SELFTEST_TMP/refresh.out" "$SELFTEST_TMP/nokeep.out" | ktap_diag
 test_cleanup
 topo_cleanup
 sipalg_unload

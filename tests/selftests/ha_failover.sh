@@ -57,8 +57,8 @@
 #     what `sipalgctl rewrite --tcp` makes of each message: the sequence
 #     adjustment came with the sync;
 #  4. rtr2 committed the call's flow with the timeout the 2xx to its
-#     INVITE gave it on rtr1 (call_timeout; what the next packet does to
-#     it is printed: see call_flow_kept); 70 s after the first
+#     INVITE gave it on rtr1 (call_timeout), and keeps it that long after
+#     the phone's keep-alives through rtr2; 70 s after the first
 #     registration (past its first lifetime and the UDP timeouts) rtr2
 #     still has the registration's flow and the registrar's INVITE
 #     reaches the phone;
@@ -134,6 +134,7 @@ ha_setup() {
 		ip -n "$r" link set lan0 up
 		ip -n "$r" link set wan0 up
 		ip netns exec "$r" sysctl -qw net.ipv4.ip_forward=1 \
+			net.netfilter.nf_conntrack_acct=1 \
 			net.netfilter.nf_conntrack_udp_timeout=10 \
 			net.netfilter.nf_conntrack_udp_timeout_stream=20 || return 1
 		ip netns exec "$r" nft -f - <<-'EOF' || return 1
@@ -579,18 +580,29 @@ call_flow() {
 # 4. The call's flow, as rtr2 committed it: the 2xx to the INVITE kept it
 # for call_timeout on rtr1, and conntrackd carried that timeout, not the
 # 20 s UDP one (without sipalg's event the flow's later events carry it
-# here too: the registration's checks are the ones that need it).  What
-# the next packet through rtr2 does is printed, not asserted (README,
-# "Active/backup routers"): it puts the flow back on the UDP timeout,
-# because the keep-alive's deadline lives in the helper's area of the
-# conntrack, which conntrackd does not carry.
+# here too: the registration's checks are the ones that need it).  And
+# after the phone's keep-alives through rtr2 (its packet counter there
+# grew): the deadline lives in the helper's area of the conntrack, which
+# conntrackd does not carry, so without the one sipalg gives a committed
+# flow the first packet would put it back on the 20 s UDP timeout.
 call_flow_kept() {
-	local flow secs
-	flow=$(cat "$SELFTEST_TMP/call-flow-committed")
-	secs=$(awk '{ print $3; exit }' <<<"$flow")
-	echo "rtr2's copy of the call's flow, committed: ${flow:-no flow}"
-	echo "the same after the phone's next keep-alives through rtr2: $(call_flow rtr2)"
-	[ "${secs:-0}" -gt 1000 ]
+	local committed after wait=$((FAILED_OVER_AT + 5 - SECONDS))
+	committed=$(cat "$SELFTEST_TMP/call-flow-committed")
+	[ "$wait" -le 0 ] || sleep "$wait"
+	after=$(call_flow rtr2)
+	echo "rtr2's copy of the call's flow, committed: ${committed:-no flow}"
+	echo "the same after the phone's keep-alives through rtr2: ${after:-no flow}"
+	[ "$(flow_timeout "$committed")" -gt 1000 ] &&
+		[ "$(flow_packets "$after")" -gt "$(flow_packets "$committed")" ] &&
+		[ "$(flow_timeout "$after")" -gt 1000 ]
+}
+
+# flow_timeout LINE, flow_packets LINE: a `conntrack -L` line's timeout
+# and its original direction's packet count (0 for no line).
+flow_timeout() { awk '{ print $3 + 0; exit } END { if (!NR) print 0 }' <<<"$1"; }
+flow_packets() {
+	awk '{ for (i = NF; i > 0; i--) if ($i ~ /^packets=/) n = substr($i, 9)
+	       print n + 0; exit } END { if (!NR) print 0 }' <<<"$1"
 }
 
 # 4. The registration, CHECK4_AT s after it was first made.
@@ -647,7 +659,7 @@ run_scenario() {
 	fi
 	step "$h" commit "failover: rtr1 down, conntrackd -c on rtr2, addresses to rtr2" \
 		failover
-	step "$h" callflow "4. rtr2 committed the call's flow with the call_timeout rtr1 gave it" \
+	step "$h" callflow "4. rtr2 committed the call's flow with rtr1's call_timeout and keeps it past its packets" \
 		call_flow_kept
 	step "$h" rtp "1. RTP flows both ways through rtr2 within 10 s" \
 		media_after_failover

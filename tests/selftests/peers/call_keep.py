@@ -35,6 +35,10 @@ PUBLIC is its address as the trunk sees it.  One line per check on stdout:
              the trunk sends the call a BYE: "bye reached the phone" (the
              phone answers 200) or "bye lost", and "bye answered" when
              the 200 came back to the trunk.
+  refresh    a call is answered; WAIT/2 seconds later its re-INVITE (the
+             same media) is answered 200: "refreshed 200 timeout N" (the
+             flow's timeout after the ACK), then as keep after WAIT
+             seconds of silence.
 """
 import os
 import re
@@ -313,7 +317,24 @@ class Uac:
             return
         time.sleep(0.2)		# the ACK has passed the router
         print("timeout %s" % self.flow_timeout(), flush=True)
-        time.sleep(self.wait)
+        self.bye_after(call, self.wait)
+
+    def step_refresh(self):
+        call = self.up("refresh")
+        if not call:
+            return
+        time.sleep(self.wait / 2)
+        r = self.invite(call, "refresh")
+        if r:
+            self.ack(call, r)
+        time.sleep(0.2)
+        print("refreshed %s timeout %s" % (r[8:11].decode() if r else "none",
+                                           self.flow_timeout()), flush=True)
+        self.bye_after(call, self.wait)
+
+    def bye_after(self, call, silence):
+        """silence seconds later, the trunk's BYE to call."""
+        time.sleep(silence)
         print("flow %s" % ("expired" if self.flow_timeout() is None else
                            "kept"), flush=True)
         self.order("bye", call["id"])
