@@ -406,6 +406,34 @@ static bool t_ipv4(void)
 	return true;
 }
 
+/*
+ * The dotted quad as the planner writes it: every octet value in every
+ * position, and the longest one into a buffer of exactly its 15 bytes.
+ */
+static bool t_ipv4_format(void)
+{
+	struct sip_addr a = { .family = 4 };
+	char out[16], small[15], want[16];
+	u32 v, pos;
+	size_t n;
+
+	for (v = 0; v < 256; v++) {
+		for (pos = 0; pos < 4; pos++) {
+			memset(a.ip, pos == 3 ? 7 : 255, 4);
+			a.ip[pos] = (u8)v;
+			snprintf(want, sizeof(want), "%u.%u.%u.%u", a.ip[0], a.ip[1], a.ip[2],
+				 a.ip[3]);
+			n = sip_addr_format(&a, false, out, sizeof(out));
+			if (n != strlen(want) || memcmp(out, want, n))
+				return failf("%s formatted %.*s", want, (int)n, out);
+		}
+	}
+	memset(a.ip, 255, 4);
+	if (sip_addr_format(&a, false, small, sizeof(small)) != 15 || memcmp(small, "255.255.255.255", 15))
+		return failf("255.255.255.255 into 15 bytes");
+	return true;
+}
+
 static bool t_ipv6(void)
 {
 	static const struct { const char *in, *out; } v[] = {
@@ -898,6 +926,7 @@ struct unit {
 
 static const struct unit units[] = {
 	{ "IPv4 address grammar (dec-octet, no leading zeros)", t_ipv4 },
+	{ "IPv4 format: every octet value in every position", t_ipv4_format },
 	{ "IPv6 parse and RFC 5952 format (incl. RFC 5118 4.10 form)", t_ipv6 },
 	{ "sipalgctl endpoint syntax", t_endpoint },
 	{ "reason names are unique and stable", t_reason_names },
