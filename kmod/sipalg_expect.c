@@ -106,6 +106,20 @@ static unsigned long last_recount;	/* jiffies; claimed with cmpxchg */
  * while it is not confirmed.  A call is confirmed by the first 2xx to one
  * of its INVITEs; after that a CANCEL or error answers a re-INVITE, which
  * leaves the session as it was (RFC 3261 14.1), so the pinholes stay.
+ * Expired records are freed on the next walk of their bucket and by a
+ * periodic sweep (dlg_gc), those of a namespace when it is deleted, all of
+ * them when the module is unloaded.  Their number is bounded per flow
+ * (max_flow_dialogs) and per namespace (max_netns_dialogs); a call over a
+ * cap, or whose record cannot be allocated, gets no pinhole (counted in
+ * expectations-failed) and its message passes.  Making a record is also
+ * where a call is new: there, and only there, it counts against its
+ * source's calls cap (sipalg_limit_call_add()), which may refuse it.
+ *
+ * Locking: the table and every record are read and written under
+ * nf_conntrack_expect_lock (bottom halves off), the lock under which the
+ * flows' pinhole lists change, so that a record and the list agree.  No
+ * RCU readers: a record is freed under the lock.  sipalg_limit.c's table
+ * lock is taken inside it, to count a record's call in and out.
  *
  * Offers in flight.  In a confirmed call, SDP that asks for a different
  * set of pinholes in an INVITE transaction not yet settled (the re-INVITE
@@ -122,21 +136,11 @@ static unsigned long last_recount;	/* jiffies; claimed with cmpxchg */
  * has not is dropped) and keeps prev: a side never names more than two
  * sets, so a record is bounded.  SDP outside an INVITE transaction in
  * flight (a 2xx, an ACK), or in a call not confirmed, replaces at once,
- * prev included.
- * Expired records are freed on the next walk of their bucket and by a
- * periodic sweep (dlg_gc), those of a namespace when it is deleted, all of
- * them when the module is unloaded.  Their number is bounded per flow
- * (max_flow_dialogs) and per namespace (max_netns_dialogs); a call over a
- * cap, or whose record cannot be allocated, gets no pinhole (counted in
- * expectations-failed) and its message passes.  Making a record is also
- * where a call is new: there, and only there, it counts against its
- * source's calls cap (sipalg_limit_call_add()), which may refuse it.
- *
- * Locking: the table and every record are read and written under
- * nf_conntrack_expect_lock (bottom halves off), the lock under which the
- * flows' pinhole lists change, so that a record and the list agree.  No
- * RCU readers: a record is freed under the lock.  sipalg_limit.c's table
- * lock is taken inside it, to count a record's call in and out.
+ * prev included.  Both sets are in the record (two per side, fixed size):
+ * keeping one allocates nothing.  They change under the same lock as the
+ * rest of the record, with the pinholes they name; those are on the
+ * flow's list as any other, and every cap counts them.  A call's listing
+ * (sipalg_expect_calls()) names both.
  */
 struct dlg_pinhole {
 	u32 addr;		/* dlg_addr() of the expected destination */
@@ -491,6 +495,37 @@ static void __net_exit dlg_net_exit(struct net *net)
 	dlg_sweep(net, false);
 }
 
+/* Does set @s name pinhole @ph? */
+static bool set_lists(const struct dlg_set *s, const struct dlg_pinhole *ph)
+{
+	unsigned int k;
+
+	for (k = 0; k < s->n; k++)
+		if (s->ph[k].addr == ph->addr && s->ph[k].port == ph->port &&
+		    s->ph[k].proto == ph->proto)
+			return true;
+	return false;
+}
+
+/*
+ * Add the pinholes of set @s of side @side that @c has room for and set
+ * @skip (NULL: none) does not list.
+ */
+static void call_add_set(struct sipalg_call *c, unsigned int side,
+			 const struct dlg_set *s, const struct dlg_set *skip)
+{
+	const struct dlg_pinhole *ph;
+	unsigned int k;
+
+	for (k = 0; k < s->n && c->n < ARRAY_SIZE(c->pinhole); k++) {
+		ph = &s->ph[k];
+		if (!skip || !set_lists(skip, ph))
+			c->pinhole[c->n++] =
+				SIPALG_CALL_PINHOLE(side, ph->proto,
+						    ntohs(ph->port));
+	}
+}
+
 int sipalg_expect_calls(const struct net *net, unsigned long *bucket,
 			unsigned long *skip,
 			int (*fill)(const struct sipalg_call *c, void *arg),
@@ -499,7 +534,7 @@ int sipalg_expect_calls(const struct net *net, unsigned long *bucket,
 	struct sipalg_call *c = kmalloc(sizeof(*c), GFP_KERNEL);
 	const struct sipalg_dialog *d;
 	unsigned long b, i;
-	unsigned int side, k;
+	unsigned int side;
 	int err = 0;
 
 	if (!c)
@@ -514,15 +549,13 @@ int sipalg_expect_calls(const struct net *net, unsigned long *bucket,
 			c->flow = d->ct_id;
 			c->call = d->callid >> 32;
 			c->n = 0;
-			/* The current sets: what the call now uses. */
-			for (side = 0; side < IP_CT_DIR_MAX; side++) {
-				const struct dlg_pinhole *ph = d->cur[side].ph;
-
-				for (k = 0; k < d->cur[side].n; k++)
-					c->pinhole[c->n++] =
-						SIPALG_CALL_PINHOLE(side, ph[k].proto,
-								    ntohs(ph[k].port));
-			}
+			/* The current sets first: they always fit. */
+			for (side = 0; side < IP_CT_DIR_MAX; side++)
+				call_add_set(c, side, &d->cur[side], NULL);
+			for (side = 0; side < IP_CT_DIR_MAX; side++)
+				if (d->pending[side])
+					call_add_set(c, side, &d->prev[side],
+						     &d->cur[side]);
 			err = fill(c, arg);
 			if (err) {
 				*skip = i - 1;
