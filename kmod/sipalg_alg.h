@@ -166,13 +166,18 @@ int sipalg_expect_media(struct nf_conn *ct, const struct sipalg_policy *pol,
 /*
  * A call's end: @bye (a BYE) ends any call, a CANCEL or a final error to
  * an INVITE only one not yet confirmed (a failed re-INVITE leaves the
- * session as it was, RFC 3261 14.1).
+ * session as it was, RFC 3261 14.1: its offer's new pinholes are removed,
+ * the previous ones kept).
  */
 void sipalg_expect_end_dialog(struct nf_conn *ct,
 			      const struct sipalg_policy *pol, u64 callid,
 			      bool bye);
-/* The 2xx to an INVITE of call @callid: it is confirmed. */
-void sipalg_expect_confirm_dialog(struct nf_conn *ct, u64 callid);
+/*
+ * The 2xx to an INVITE of call @callid: it is confirmed, and the pinholes
+ * a re-INVITE's offer replaced are removed.
+ */
+void sipalg_expect_confirm_dialog(struct nf_conn *ct,
+				  const struct sipalg_policy *pol, u64 callid);
 
 /* One call with media pinholes, as `sipalgctl flows` lists it. */
 struct sipalg_call {

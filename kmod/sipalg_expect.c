@@ -34,7 +34,8 @@
  * for on one signalling flow, so that on a trunk carrying many calls over
  * one flow a BYE, or a CANCEL or final error before the call is answered,
  * removes that call's pinholes only, and an offer or answer replaces only
- * its own call's.
+ * its own call's.  A confirmed call's re-INVITE with new media keeps the
+ * old pinholes beside the new ones until it is settled (see "Dialogs").
  */
 #include <linux/hash.h>
 #include <linux/jhash.h>
@@ -119,11 +120,38 @@ static unsigned long last_recount;	/* jiffies; claimed with cmpxchg */
  * flows' pinhole lists change, so that a record and the list agree.  No
  * RCU readers: a record is freed under the lock.  sipalg_limit.c's table
  * lock is taken inside it, to count a record's call in and out.
+ *
+ * Offers in flight.  In a confirmed call, SDP that asks for a different
+ * set of pinholes in an INVITE transaction not yet settled (the re-INVITE
+ * itself, or a provisional response to it) does not replace its side's
+ * set at once: the side keeps the set it had (prev) beside the new one
+ * (cur) and is "pending".  Until the answer, the offerer must still
+ * receive media on the old streams (RFC 3264 8).  The next 2xx to an
+ * INVITE of the call drops what prev has and cur has not; a CANCEL or
+ * final error drops what cur has and prev has not, and prev is current
+ * again.  A call has one INVITE transaction in progress at a time in
+ * each direction (RFC 3261 14.1), so that settles the offer; in glare
+ * (both sides re-INVITE, both get 491) the first error settles both.  A
+ * second different offer while pending replaces cur (what it had and prev
+ * has not is dropped) and keeps prev: a side never names more than two
+ * sets, so a record is bounded.  SDP outside an INVITE transaction in
+ * flight (a 2xx, an ACK), or in a call not confirmed, replaces at once,
+ * prev included.  Both sets are in the record (two per side, fixed size):
+ * keeping one allocates nothing.  They change under the same lock as the
+ * rest of the record, with the pinholes they name; those are on the
+ * flow's list as any other, and every cap counts them.  A call's listing
+ * (sipalg_expect_calls()) names both.
  */
 struct dlg_pinhole {
 	u32 addr;		/* dlg_addr() of the expected destination */
 	__be16 port;
 	u8 proto;
+};
+
+/* The pinholes one side of a call asked for in one offer or answer. */
+struct dlg_set {
+	u8 n;
+	struct dlg_pinhole ph[SIP_MAX_PINHOLES];
 };
 
 struct sipalg_dialog {
@@ -136,8 +164,9 @@ struct sipalg_dialog {
 	u64 callid;			/* sipalg_dialog_id() of the Call-ID */
 	unsigned long until;		/* jiffies: its pinholes have expired */
 	bool confirmed;			/* a 2xx to its INVITE was seen */
-	u8 n[IP_CT_DIR_MAX];
-	struct dlg_pinhole ph[IP_CT_DIR_MAX][SIP_MAX_PINHOLES];
+	bool pending[IP_CT_DIR_MAX];	/* prev[] kept until settled */
+	struct dlg_set cur[IP_CT_DIR_MAX];	/* each side's last SDP's */
+	struct dlg_set prev[IP_CT_DIR_MAX];	/* with pending: the set before */
 };
 
 #define DLG_HASH_BITS		10
@@ -210,23 +239,31 @@ static struct sipalg_dialog *dlg_find(const struct nf_conn *ct, u32 ct_id,
 	return found;
 }
 
-/* Is @exp one of the pinholes @d's side @side asked for? */
-static bool dlg_has(const struct sipalg_dialog *d, unsigned int side,
+/* Is @exp in set @s of side @side (NULL: no set)? */
+static bool set_has(const struct dlg_set *s, unsigned int side,
 		    const struct nf_conntrack_expect *exp)
 {
-	const struct dlg_pinhole *ph = d->ph[side];
 	unsigned int i;
 	u32 addr;
 
-	if (exp->class != SIPALG_EXPECT_MEDIA || exp->dir == side ||
-	    !d->n[side])
+	if (!s || !s->n || exp->class != SIPALG_EXPECT_MEDIA ||
+	    exp->dir == side)
 		return false;
 	addr = dlg_addr(&exp->tuple.dst.u3);
-	for (i = 0; i < d->n[side]; i++)
-		if (ph[i].port == exp->tuple.dst.u.all &&
-		    ph[i].proto == exp->tuple.dst.protonum && ph[i].addr == addr)
+	for (i = 0; i < s->n; i++)
+		if (s->ph[i].port == exp->tuple.dst.u.all &&
+		    s->ph[i].proto == exp->tuple.dst.protonum &&
+		    s->ph[i].addr == addr)
 			return true;
 	return false;
+}
+
+/* Is @exp one of the pinholes @d's side @side holds (current or kept)? */
+static bool dlg_has(const struct sipalg_dialog *d, unsigned int side,
+		    const struct nf_conntrack_expect *exp)
+{
+	return set_has(&d->cur[side], side, exp) ||
+	       (d->pending[side] && set_has(&d->prev[side], side, exp));
 }
 
 /*
@@ -264,6 +301,54 @@ static unsigned int dlg_unlink(struct nf_conn_help *help,
 		     (side != 0 && dlg_has(d, 1, exp))) &&
 		    !dlg_listed(d->ct, d->ct_id, d, exp))
 			removed += sipalg_exp_unlink(exp);
+	}
+	return removed;
+}
+
+/*
+ * Unlink the live pinholes of side @side in set @gone of @d that set @kept
+ * (NULL: none) has not and no other call on the flow shares; returns how
+ * many.  Under nf_conntrack_expect_lock.
+ */
+static unsigned int dlg_drop(struct nf_conn_help *help,
+			     const struct sipalg_dialog *d, unsigned int side,
+			     const struct dlg_set *gone,
+			     const struct dlg_set *kept)
+{
+	struct nf_conntrack_expect *exp;
+	struct hlist_node *next;
+	unsigned int removed = 0;
+
+	hlist_for_each_entry_safe(exp, next, &help->expectations, lnode) {
+		if (set_has(gone, side, exp) && !set_has(kept, side, exp) &&
+		    !dlg_listed(d->ct, d->ct_id, d, exp))
+			removed += sipalg_exp_unlink(exp);
+	}
+	return removed;
+}
+
+/*
+ * Settle @d's offers in flight (see "Offers in flight"): @accepted (a 2xx)
+ * keeps the new sets, else the previous ones are current again.  Returns
+ * how many pinholes were removed.  Under nf_conntrack_expect_lock.
+ */
+static unsigned int dlg_settle(struct nf_conn_help *help,
+			       struct sipalg_dialog *d, bool accepted)
+{
+	unsigned int side, removed = 0;
+
+	for (side = 0; side < IP_CT_DIR_MAX; side++) {
+		if (!d->pending[side])
+			continue;
+		if (accepted) {
+			removed += dlg_drop(help, d, side, &d->prev[side],
+					    &d->cur[side]);
+		} else {
+			removed += dlg_drop(help, d, side, &d->cur[side],
+					    &d->prev[side]);
+			d->cur[side] = d->prev[side];
+		}
+		d->pending[side] = false;
 	}
 	return removed;
 }
@@ -326,7 +411,9 @@ static struct sipalg_dialog *dlg_get(struct nf_conn *ct, u32 ct_id,
 /*
  * The end of a call (BYE; CANCEL or a final error to an INVITE not yet
  * answered with a 2xx): its pinholes, both sides', are removed and its
- * record freed.  Other calls on the flow keep theirs.
+ * record freed.  Other calls on the flow keep theirs.  A CANCEL or final
+ * error in a confirmed call fails a re-INVITE: its offer is withdrawn
+ * (dlg_settle()).
  */
 void sipalg_expect_end_dialog(struct nf_conn *ct,
 			      const struct sipalg_policy *pol, u64 callid,
@@ -343,20 +430,31 @@ void sipalg_expect_end_dialog(struct nf_conn *ct,
 	if (d && (bye || !d->confirmed)) {
 		removed = dlg_unlink(help, d, -1);
 		dlg_free(d);
+	} else if (d) {
+		removed = dlg_settle(help, d, false);
 	}
 	spin_unlock_bh(&nf_conntrack_expect_lock);
 	sipalg_policy_count_add(pol, SIPALG_CTR_EXPECT_REMOVED, removed);
 }
 
-void sipalg_expect_confirm_dialog(struct nf_conn *ct, u64 callid)
+/* A 2xx to an INVITE: the call is confirmed, an offer in flight accepted. */
+void sipalg_expect_confirm_dialog(struct nf_conn *ct,
+				  const struct sipalg_policy *pol, u64 callid)
 {
+	struct nf_conn_help *help = nfct_help(ct);
 	struct sipalg_dialog *d;
+	unsigned int removed = 0;
 
+	if (!help)
+		return;
 	spin_lock_bh(&nf_conntrack_expect_lock);
 	d = dlg_find(ct, nf_ct_get_id(ct), callid, NULL);
-	if (d)
+	if (d) {
 		d->confirmed = true;
+		removed = dlg_settle(help, d, true);
+	}
 	spin_unlock_bh(&nf_conntrack_expect_lock);
+	sipalg_policy_count_add(pol, SIPALG_CTR_EXPECT_REMOVED, removed);
 }
 
 /* Free the records of @net (every namespace's when NULL) or, with @expired, the expired ones. */
@@ -397,6 +495,37 @@ static void __net_exit dlg_net_exit(struct net *net)
 	dlg_sweep(net, false);
 }
 
+/* Does set @s name pinhole @ph? */
+static bool set_lists(const struct dlg_set *s, const struct dlg_pinhole *ph)
+{
+	unsigned int k;
+
+	for (k = 0; k < s->n; k++)
+		if (s->ph[k].addr == ph->addr && s->ph[k].port == ph->port &&
+		    s->ph[k].proto == ph->proto)
+			return true;
+	return false;
+}
+
+/*
+ * Add the pinholes of set @s of side @side that @c has room for and set
+ * @skip (NULL: none) does not list.
+ */
+static void call_add_set(struct sipalg_call *c, unsigned int side,
+			 const struct dlg_set *s, const struct dlg_set *skip)
+{
+	const struct dlg_pinhole *ph;
+	unsigned int k;
+
+	for (k = 0; k < s->n && c->n < ARRAY_SIZE(c->pinhole); k++) {
+		ph = &s->ph[k];
+		if (!skip || !set_lists(skip, ph))
+			c->pinhole[c->n++] =
+				SIPALG_CALL_PINHOLE(side, ph->proto,
+						    ntohs(ph->port));
+	}
+}
+
 int sipalg_expect_calls(const struct net *net, unsigned long *bucket,
 			unsigned long *skip,
 			int (*fill)(const struct sipalg_call *c, void *arg),
@@ -405,7 +534,7 @@ int sipalg_expect_calls(const struct net *net, unsigned long *bucket,
 	struct sipalg_call *c = kmalloc(sizeof(*c), GFP_KERNEL);
 	const struct sipalg_dialog *d;
 	unsigned long b, i;
-	unsigned int side, k;
+	unsigned int side;
 	int err = 0;
 
 	if (!c)
@@ -420,14 +549,13 @@ int sipalg_expect_calls(const struct net *net, unsigned long *bucket,
 			c->flow = d->ct_id;
 			c->call = d->callid >> 32;
 			c->n = 0;
-			for (side = 0; side < IP_CT_DIR_MAX; side++) {
-				const struct dlg_pinhole *ph = d->ph[side];
-
-				for (k = 0; k < d->n[side]; k++)
-					c->pinhole[c->n++] =
-						SIPALG_CALL_PINHOLE(side, ph[k].proto,
-								    ntohs(ph[k].port));
-			}
+			/* The current sets first: they always fit. */
+			for (side = 0; side < IP_CT_DIR_MAX; side++)
+				call_add_set(c, side, &d->cur[side], NULL);
+			for (side = 0; side < IP_CT_DIR_MAX; side++)
+				if (d->pending[side])
+					call_add_set(c, side, &d->prev[side],
+						     &d->cur[side]);
 			err = fill(c, arg);
 			if (err) {
 				*skip = i - 1;
@@ -958,7 +1086,8 @@ static struct nf_conntrack_expect *find_same(struct nf_conn_help *help,
 	struct nf_conntrack_expect *exp;
 
 	hlist_for_each_entry(exp, &help->expectations, lnode) {
-		if (sipalg_exp_expired(exp) || !dlg_has(d, side, exp) ||
+		if (sipalg_exp_expired(exp) ||
+		    !set_has(&d->cur[side], side, exp) ||
 		    exp->class != req->class || exp->dir != req->dir ||
 		    exp->tuple.dst.protonum != req->l4proto ||
 		    !nf_inet_addr_cmp(&exp->tuple.dst.u3, &req->dst) ||
@@ -1028,7 +1157,10 @@ static bool find_media(const struct nf_conn *ct, struct nf_conn_help *help,
 	return true;
 }
 
-/* The live pinholes of @d's side @side.  Under nf_conntrack_expect_lock. */
+/*
+ * The live pinholes of @d's side @side's current set.  Under
+ * nf_conntrack_expect_lock.
+ */
 static unsigned int dlg_count_live(struct nf_conn_help *help,
 				   const struct sipalg_dialog *d,
 				   unsigned int side)
@@ -1037,7 +1169,8 @@ static unsigned int dlg_count_live(struct nf_conn_help *help,
 	unsigned int n = 0;
 
 	hlist_for_each_entry(exp, &help->expectations, lnode)
-		n += dlg_has(d, side, exp) && !sipalg_exp_expired(exp);
+		n += set_has(&d->cur[side], side, exp) &&
+		     !sipalg_exp_expired(exp);
 	return n;
 }
 
@@ -1061,7 +1194,7 @@ static unsigned int renew_media(const struct nf_conn *ct,
 	struct nf_conntrack_expect *found[SIP_MAX_PINHOLES];
 	unsigned int i, n = 0;
 
-	if (!d->n[dir] ||
+	if (!d->cur[dir].n ||
 	    !find_media(ct, help, d, dir, msg, plan, xlat, found, &n, map,
 			n_map) ||
 	    !n || dlg_count_live(help, d, dir) != n)
@@ -1073,11 +1206,50 @@ static unsigned int renew_media(const struct nf_conn *ct,
 }
 
 /*
+ * Is @msg part of an INVITE transaction not yet settled: the INVITE or a
+ * provisional response to it?  Its SDP may still be withdrawn.
+ */
+static bool in_flight(const struct sip_msg *msg)
+{
+	if (msg->is_request)
+		return msg->method == SIP_M_INVITE;
+	return msg->cseq_method == SIP_M_INVITE && msg->status < 200;
+}
+
+/*
+ * Make room in @d for side @dir's new set, @msg's.  In a confirmed call an
+ * INVITE transaction in flight keeps the side's set as prev (a second
+ * offer meanwhile drops only what the first added); else the side's
+ * pinholes, prev included, are removed.  Returns how many were removed.
+ * Under nf_conntrack_expect_lock.
+ */
+static unsigned int dlg_replace(struct nf_conn_help *help,
+				struct sipalg_dialog *d, unsigned int dir,
+				const struct sip_msg *msg)
+{
+	unsigned int removed = 0;
+
+	if (d->confirmed && in_flight(msg)) {
+		if (d->pending[dir])
+			removed = dlg_drop(help, d, dir, &d->cur[dir],
+					   &d->prev[dir]);
+		else
+			d->prev[dir] = d->cur[dir];
+		d->pending[dir] = true;
+	} else {
+		removed = dlg_unlink(help, d, dir);
+		d->pending[dir] = false;
+	}
+	d->cur[dir].n = 0;
+	return removed;
+}
+
+/*
  * Ready call @callid's record for an offer or answer from side @dir, in
  * one hold of the lock: the record is found, or made (dlg_get(): a new
  * call).  When the message asks for the pinholes that side has already,
  * they are renewed: returns 1, *@n_map m= ports remapped in @map.  Else
- * they are removed, to make room for the message's: returns 0.  Or the
+ * room is made for the message's (dlg_replace()): returns 0.  Or the
  * negative error of dlg_get().
  */
 static int dlg_prepare(struct nf_conn *ct, const struct sipalg_policy *pol,
@@ -1101,8 +1273,7 @@ static int dlg_prepare(struct nf_conn *ct, const struct sipalg_policy *pol,
 		renewed = renew_media(ct, help, d, dir, msg, plan, xlat, map,
 				      n_map);
 		if (!renewed) {
-			removed = dlg_unlink(help, d, dir);
-			d->n[dir] = 0;
+			removed = dlg_replace(help, d, dir, msg);
 			*n_map = 0;
 		}
 	}
@@ -1112,12 +1283,23 @@ static int dlg_prepare(struct nf_conn *ct, const struct sipalg_policy *pol,
 	return ret ? ret : renewed != 0;
 }
 
+/* Does @d name no pinhole? */
+static bool dlg_empty(const struct sipalg_dialog *d)
+{
+	unsigned int side;
+
+	for (side = 0; side < IP_CT_DIR_MAX; side++)
+		if (d->cur[side].n || (d->pending[side] && d->prev[side].n))
+			return false;
+	return true;
+}
+
 /*
  * Record the pinholes @got that side @dir of call @callid just opened or
  * shares, and drop the references get_pinhole() gave.  If the call ended
  * meanwhile (its BYE on the other direction, on another CPU), those that
  * are still on the flow's list and no other call's are removed.  A record
- * left without pinholes is freed.
+ * that names no pinhole (no current set, none kept) is freed.
  */
 static void dlg_commit(struct nf_conn *ct, const struct sipalg_policy *pol,
 		       u32 ct_id, u64 callid,
@@ -1144,14 +1326,15 @@ static void dlg_commit(struct nf_conn *ct, const struct sipalg_policy *pol,
 	} else {
 		for (i = 0; i < n_got; i++) {
 			const struct nf_conntrack_tuple *t = &got[i]->tuple;
+			struct dlg_pinhole *ph = &d->cur[dir].ph[i];
 
-			d->ph[dir][i].addr = dlg_addr(&t->dst.u3);
-			d->ph[dir][i].port = t->dst.u.all;
-			d->ph[dir][i].proto = t->dst.protonum;
+			ph->addr = dlg_addr(&t->dst.u3);
+			ph->port = t->dst.u.all;
+			ph->proto = t->dst.protonum;
 		}
-		d->n[dir] = n_got;
+		d->cur[dir].n = n_got;
 		d->until = dlg_until();
-		if (!d->n[0] && !d->n[1])
+		if (dlg_empty(d))
 			dlg_free(d);
 	}
 	spin_unlock_bh(&nf_conntrack_expect_lock);
@@ -1163,7 +1346,8 @@ static void dlg_commit(struct nf_conn *ct, const struct sipalg_policy *pol,
 /*
  * Open the media pinholes a message's SDP asks for, replacing those the same
  * side of the same call (@callid: sipalg_dialog_id()) asked for before
- * (re-INVITE, hold); other calls on the flow keep theirs.  Fills @map with
+ * (re-INVITE, hold; a confirmed call's re-INVITE only once it is accepted,
+ * dlg_replace()); other calls on the flow keep theirs.  Fills @map with
  * the public port of each m= line whose port was remapped and returns the
  * number of entries.  A new call's record names @src (sipalg_limit.c);
  * -EDQUOT when that source is at its calls cap: the call gets nothing.

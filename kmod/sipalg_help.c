@@ -210,7 +210,7 @@ static int handle_message(const struct sipalg_pkt *p, unsigned int msgoff,
 	}
 	/* After media_pinholes(): a 2xx that carries the offer makes the record. */
 	if (answered) {
-		sipalg_expect_confirm_dialog(p->ct, callid);
+		sipalg_expect_confirm_dialog(p->ct, &p->pol, callid);
 		sipalg_call_answered(p->ct, p->skb);
 	}
 	if (is_ok(msg, SIP_M_REGISTER) && within_rate(p, !dir, &src, drop))

@@ -9,12 +9,15 @@
 # rtr's UDP conntrack timeouts are cut to 3 s (unreplied) and 5 s
 # (replied).
 #   - A confirmed call (200 to its INVITE) sends a re-INVITE with the same
-#     media that gets 488, and one that is CANCELled after its 180: the
-#     call's 4 pinholes stay listed each time, and a datagram from the
-#     trunk to the offer's RTP pinhole reaches the phone.  A re-INVITE with
-#     new media that gets 488 leaves the answer's pinholes, but the offer's
-#     were replaced by the new offer's when it was sent (README: a
-#     limitation).  A new call CANCELled after its 180 loses its pinholes.
+#     media that gets 488, and one with new media (the next ports) that is
+#     CANCELled after its 180: the call's 4 pinholes stay listed each time
+#     (and the new offer's are removed).  The same re-INVITE with new media
+#     rejected with 488 leaves the old offer's 2 pinholes and the answer's
+#     2, the new offer's are removed; then a datagram from the
+#     trunk to the (old) offer's RTP pinhole reaches the phone.  The same
+#     re-INVITE answered 200 removes the old offer's pinholes, the new ones
+#     are listed, and the trunk's datagram to the new RTP port reaches the
+#     phone.  A new call CANCELled after its 180 loses its pinholes.
 #   - After the 200 to an INVITE, the flow's conntrack timeout is
 #     call_timeout (3600 s by default); after 8 s without a packet the
 #     trunk's BYE reaches the phone and its 200 comes back.
@@ -71,7 +74,7 @@ has() { # NAME LINE
 	grep -qx "$2" "$SELFTEST_TMP/$1.out"
 }
 
-ktap_header 9
+ktap_header 10
 sipalg_unload
 klog_mark "alg_call_keepalive"
 ktap_check_here "topology, sipalg on UDP 5060, UDP timeouts 3/5 s, the trunk on wan" setup
@@ -80,17 +83,27 @@ phone calls reinvite cancel keep >/dev/null
 reinvite() {
 	sed -n '/^up confirmed/,/^media/p' "$SELFTEST_TMP/calls.out"
 	has calls 'pinholes 4 of 4' && has calls 'reject 488 pinholes 4 of 4' &&
-		has calls 'cancelled 487 pinholes 4 of 4' && has calls 'media ok'
+		has calls 'cancelled 487 pinholes 4 of 4 new offer 0 of 2' &&
+		has calls 'media ok'
 }
-ktap_check "a confirmed call's re-INVITE rejected (488) or CANCELled: its 4 pinholes stay, the trunk's RTP reaches the phone" \
+ktap_check "a confirmed call's re-INVITE rejected (488), or with new media CANCELled: its 4 pinholes stay (the new offer's are removed), the trunk's RTP reaches the phone" \
 	reinvite
 
 new_offer() {
 	grep '^new offer' "$SELFTEST_TMP/calls.out"
-	has calls 'new offer 488 answer 2 of 2 old offer 0 of 2 new offer 2 of 2'
+	has calls 'new offer 488 answer 2 of 2 old offer 2 of 2 new offer 0 of 2' &&
+		has calls 'media ok'
 }
-ktap_check "a re-INVITE with new media rejected (488): the answer's pinholes stay, the offer's were replaced when it was sent" \
+ktap_check "a re-INVITE with new media rejected (488): the old offer's 2 pinholes and the answer's 2 stay, the new offer's are removed, the trunk's RTP to the old port reaches the phone" \
 	new_offer
+
+accepted() {
+	grep -E '^(accepted|new media)' "$SELFTEST_TMP/calls.out"
+	has calls 'accepted 200 old offer 0 of 2 new offer 2 of 2' &&
+		has calls 'new media ok'
+}
+ktap_check "a re-INVITE with new media accepted (200): the old offer's pinholes are removed, the new ones listed, the trunk's RTP to the new port reaches the phone" \
+	accepted
 
 cancel() {
 	grep '^cancel' "$SELFTEST_TMP/calls.out"

@@ -21,11 +21,16 @@ PUBLIC is its address as the trunk sees it.  One line per check on stdout:
   reinvite   a call is answered ("up confirmed"), its pinholes listed
              ("pinholes N of 4": the RTP and RTCP of the offer, at PUBLIC,
              and of the answer); a re-INVITE with the same media gets 488
-             ("reject 488 pinholes N of 4"), one is CANCELled after its
-             180 ("cancelled 487 pinholes N of 4"); then the trunk sends a
-             datagram to the offer's RTP port at PUBLIC ("media ok|lost");
-             a re-INVITE with new media (the next ports) gets 488: "new
-             offer 488 answer N of 2 old offer N of 2 new offer N of 2"
+             ("reject 488 pinholes N of 4"); one with new media (the
+             next ports) is CANCELled after its 180 ("cancelled 487
+             pinholes N of 4 new offer N of 2"), and gets 488 when sent
+             again: "new offer 488 answer N of 2 old offer N of 2 new
+             offer N of 2"; then the trunk sends a
+             datagram to the (old) offer's RTP port at PUBLIC ("media
+             ok|lost"); a re-INVITE with the new media is answered 200:
+             "accepted 200 old offer N of 2 new offer N of 2", and the
+             trunk sends a datagram to the new RTP port ("new media
+             ok|lost")
   cancel     a new call is CANCELled after its 180: "cancel 487 pinholes
              N of 2" (its offer's, listed before the CANCEL), "cancelled
              call pinholes N" (listed after it)
@@ -246,10 +251,11 @@ class Uac:
         want = self.offer_ph(call) | self.answer_ph(call)
         return len(want & pinholes())
 
-    def cancel(self, call, name="-", ringing=None):
-        """An INVITE CANCELled after its 180: the INVITE's final status.
-        ringing(), when given, is called between the 180 and the CANCEL."""
-        if not self.invite(call, name, final=False):
+    def cancel(self, call, name="-", ringing=None, port=None):
+        """An INVITE (offering port) CANCELled after its 180: the INVITE's
+        final status.  ringing(), when given, is called between the 180
+        and the CANCEL."""
+        if not self.invite(call, name, port, final=False):
             return "no-180"
         if ringing:
             ringing()
@@ -271,14 +277,12 @@ class Uac:
         print("reject %s pinholes %d of 4" % (r[8:11].decode() if r else
                                               "none", self.listed(call)),
               flush=True)
-        status = self.cancel(call, "ring")
-        print("cancelled %s pinholes %d of 4" % (status, self.listed(call)),
-              flush=True)
-        self.order("media", call["id"], self.public, str(call["port"]))
-        r, _, _ = select.select([call["media"]], [], [], self.wait)
-        ok = bool(r) and call["media"].recv(2048) == b"rtp"
-        print("media %s" % ("ok" if ok else "lost"), flush=True)
-        r = self.invite(call, "reject", call["port"] + 2)
+        new = call["port"] + 2
+        status = self.cancel(call, "ring", port=new)
+        print("cancelled %s pinholes %d of 4 new offer %d of 2"
+              % (status, self.listed(call),
+                 len(self.offer_ph(call, new) & pinholes())), flush=True)
+        r = self.invite(call, "reject", new)
         if r:
             self.ack(call, r)
         got = pinholes()
@@ -286,8 +290,31 @@ class Uac:
               "of 2" % (r[8:11].decode() if r else "none",
                         len(self.answer_ph(call) & got),
                         len(self.offer_ph(call) & got),
-                        len(self.offer_ph(call, call["port"] + 2) & got)),
+                        len(self.offer_ph(call, new) & got)), flush=True)
+        print("media %s" % self.media_in(call, call["media"], call["port"]),
               flush=True)
+        self.reoffer_accepted(call, new)
+
+    def reoffer_accepted(self, call, new):
+        """A re-INVITE with new media (port new) answered 200."""
+        m = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        m.bind((self.ip, new))
+        r = self.invite(call, "accept", new)
+        if r:
+            self.ack(call, r)
+        got = pinholes()
+        print("accepted %s old offer %d of 2 new offer %d of 2"
+              % (r[8:11].decode() if r else "none",
+                 len(self.offer_ph(call) & got),
+                 len(self.offer_ph(call, new) & got)), flush=True)
+        print("new media %s" % self.media_in(call, m, new), flush=True)
+
+    def media_in(self, call, sock, port):
+        """The trunk sends call's media to PUBLIC:port: "ok" if it
+        reaches sock, else "lost"."""
+        self.order("media", call["id"], self.public, str(port))
+        r, _, _ = select.select([sock], [], [], self.wait)
+        return "ok" if r and sock.recv(2048) == b"rtp" else "lost"
 
     def step_cancel(self):
         call = self.new_call("cancel")
